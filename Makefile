@@ -1,0 +1,52 @@
+# One command per task; CI (.ci/run) calls the same targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: help venv book build serve test test-fast exercises grade bench lint clean
+
+help:
+	@echo "make book       set up, build the website and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make test       set up and run every test (with coverage of rnncore)"
+	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions in parallel"
+	@echo "make bench      speed of rnncore against PyTorch and the machine's SGEMM"
+
+# The virtual environment is rebuilt whenever requirements.txt or pyproject.toml change.
+$(BIN)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+build: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+serve:
+	@echo "Serving _build/html on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+book: build serve
+
+test: venv
+	$(BIN)/python -m pytest --cov=rnncore --cov-report=term-missing --cov-fail-under=95
+
+exercises: venv
+	$(BIN)/python -m scripts.generate_exercises
+
+grade: venv
+	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT)
+
+bench: venv
+	$(BIN)/python benchmarks/bench_sequences.py
+
+lint: venv
+	$(BIN)/ruff check rnncore tests benchmarks
+
+clean:
+	rm -rf _build .pytest_cache .coverage
