@@ -1,8 +1,8 @@
 """Input checks at the boundary of every public rnncore function.
 
-A student who passes ``h_prev`` with the wrong shape should read
-``h_prev has shape (3, 5) but rnn_cell_forward needs (N, H) = (3, 4)
-(N = 3 from x, H = 4 from W_hh)`` rather than a broadcasting error from deep
+A student who passes a non-square ``W_hh`` should read
+``params['W_hh'] has shape (4, 5) but rnn_cell_forward needs (H, H) = (4, 4)
+(H = 4 from h_prev)`` rather than a broadcasting error from deep
 inside NumPy. The helpers here produce that message.
 
 Shapes are written with letters (``("N", "H")``) that are bound the first time
@@ -108,21 +108,30 @@ def check_shape(name: str, shape: tuple, spec: tuple, sizes: Sizes | None = None
     sizes = sizes if sizes is not None else Sizes()
     fn = f"{where} " if where else ""
     shape = tuple(int(s) for s in shape)
-    expected = tuple(sizes.get(s, s) if isinstance(s, str) else s for s in spec)
-    ok = len(shape) == len(spec) and all(
-        not isinstance(e, int) or e == got for e, got in zip(expected, shape)
+    # Bind unseen letters from this very shape first, so that a letter used twice
+    # in one spec (W_hh is (H, H)) must agree with itself.
+    local = {}
+    for letter, got in zip(spec, shape):
+        if isinstance(letter, str) and sizes.get(letter) is None:
+            local.setdefault(letter, got)
+    expected = tuple(
+        (sizes.get(s) if sizes.get(s) is not None else local.get(s, s)) if isinstance(s, str) else s
+        for s in spec
     )
+    ok = len(shape) == len(spec) and all(e == got for e, got in zip(expected, shape))
     if not ok:
-        resolved = _shape_text(expected)
+        # Name sizes fixed by earlier arguments; fall back on this shape's own
+        # first reading only when that is all there is (a non-square W_hh).
+        prior = tuple(sizes.get(s, s) if isinstance(s, str) else s for s in spec)
+        resolved = _shape_text(prior if prior != spec else expected)
         letters = _shape_text(spec)
         needs = letters if letters == resolved else f"{letters} = {resolved}"
         raise ValueError(
             f"{name} has shape {shape} but {fn or 'this function '}needs {needs}"
             f"{sizes.explain(spec)}"
         )
-    for letter, got in zip(spec, shape):
-        if isinstance(letter, str) and sizes.get(letter) is None:
-            sizes.bind(letter, got, name)
+    for letter, size in local.items():
+        sizes.bind(letter, size, name)
     return sizes
 
 

@@ -238,3 +238,10 @@ def test_gradcheck_bad_arguments():
         relative_error(np.ones(2), np.ones(3))
     with pytest.raises(ValueError, match="eps must be a finite positive number"):
         numerical_gradient(lambda d: d["a"], a, "a", eps=0.0)
+
+
+def test_a_letter_repeated_in_one_spec_must_agree_with_itself():
+    with pytest.raises(ValueError, match=r"W_hh has shape \(4, 5\) but f needs \(H, H\) = \(4, 4\)"):
+        check_array("W_hh", np.zeros((4, 5)), ("H", "H"), Sizes(), where="f")
+    sizes = check_array("W_hh", np.zeros((4, 4)), ("H", "H"), Sizes()) is not None
+    assert sizes
