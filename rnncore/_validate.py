@@ -41,7 +41,7 @@ class Sizes:
     def explain(self, letters) -> str:
         parts = [
             f"{L} = {self._size[L]} from {self._source[L]}"
-            for L in letters
+            for L in dict.fromkeys(letters)  # each letter once, in order
             if isinstance(L, str) and L in self._size
         ]
         return f" ({', '.join(parts)})" if parts else ""
