@@ -29,6 +29,8 @@ from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
 from .stacked import *  # noqa: F403
+from .tasks import *  # noqa: F403
+from .training import *  # noqa: F403
 from .vocab import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -38,7 +40,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "vocab", "functional", "init", "rnn_cell", "gru_cell", "lstm_cell", "rnn", "gru", "lstm",
     "layers", "recurrent", "bidirectional", "stacked", "gradcheck", "optim", "diagnostics",
-    "sampling", "lm", "data",
+    "sampling", "lm", "tasks", "training", "data",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__
