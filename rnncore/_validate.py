@@ -119,10 +119,19 @@ def check_shape(name: str, shape: tuple, spec: tuple, sizes: Sizes | None = None
         for s in spec
     )
     ok = len(shape) == len(spec) and all(e == got for e, got in zip(expected, shape))
+    prior = tuple(sizes.get(s, s) if isinstance(s, str) else s for s in spec)
+    if len(shape) != len(spec):
+        needs = _shape_text(spec)
+        needs += f" = {_shape_text(prior)}" if prior != spec else (
+            f": {len(spec)} dimension{'s' if len(spec) != 1 else ''}, not {len(shape)}"
+        )
+        raise ValueError(
+            f"{name} has shape {shape} but {fn or 'this function '}needs {needs}"
+            f"{sizes.explain(spec)}"
+        )
     if not ok:
         # Name sizes fixed by earlier arguments; fall back on this shape's own
         # first reading only when that is all there is (a non-square W_hh).
-        prior = tuple(sizes.get(s, s) if isinstance(s, str) else s for s in spec)
         resolved = _shape_text(prior if prior != spec else expected)
         letters = _shape_text(spec)
         needs = letters if letters == resolved else f"{letters} = {resolved}"
@@ -201,3 +210,21 @@ def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{name} must be a finite {kind} number, got {value}")
+
+
+def check_rng(rng, where: str) -> None:
+    """Check an explicit random generator (the project never seeds globally)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a numpy.random.Generator, got {type(rng).__name__}; "
+            "pass rng=np.random.default_rng(seed)"
+        )
+
+
+def check_int(name: str, value, minimum: int, where: str) -> int:
+    """Check a whole number of at least ``minimum`` (a size, a count) and return it as int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be at least {minimum}, got {value}")
+    return int(value)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._guard import guard
+from ._validate import check_rng
 
 __all__ = ["init_rnn_params", "init_gru_params", "init_lstm_params", "init_output_params"]
 
@@ -168,11 +169,7 @@ def _check_sizes(rng, dtype, where, **sizes) -> None:
             raise TypeError(f"{where}: {name} must be a positive int, got {type(value).__name__}")
         if value <= 0:
             raise ValueError(f"{where}: {name} must be a positive int, got {value}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{where}: rng must be a numpy.random.Generator, got {type(rng).__name__}; "
-            "pass rng=np.random.default_rng(seed)"
-        )
+    check_rng(rng, where)
     try:
         floating = np.issubdtype(np.dtype(dtype), np.floating)
     except TypeError:

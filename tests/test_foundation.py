@@ -241,7 +241,9 @@ def test_gradcheck_bad_arguments():
 
 
 def test_a_letter_repeated_in_one_spec_must_agree_with_itself():
-    with pytest.raises(ValueError, match=r"W_hh has shape \(4, 5\) but f needs \(H, H\) = \(4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"W_hh has shape \(4, 5\) but f needs \(H, H\) = \(4, 4\)"
+    ):
         check_array("W_hh", np.zeros((4, 5)), ("H", "H"), Sizes(), where="f")
     sizes = Sizes()
     check_array("W_hh", np.zeros((4, 4)), ("H", "H"), sizes)

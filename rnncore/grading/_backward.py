@@ -1,0 +1,177 @@
+"""The driver of backward checks: the student's forward and backward, graded together.
+
+The cache is the student's own design, so a backward pass can only be run on
+the cache of the student's own forward pass. For every case the driver
+
+1. runs the student's forward pass, checks the shapes of its outputs and,
+   when the gradients are compared with the reference's (part ``"values"``),
+   their values (a wrong forward pass is reported first: fix it before the
+   gradients);
+2. runs the student's backward pass on random upstream gradients and checks
+   the types and shapes of what it returns (part ``"shapes"``);
+3. compares every gradient with the reference's (part ``"values"``;
+   tolerances ``rtol = 1e-6, atol = 1e-8``);
+4. compares every gradient with centred finite differences of the student's
+   own forward pass (part ``"gradcheck"``; relative error below 1e-6).
+
+Part ``"gradients"`` is ``"values"`` and ``"gradcheck"`` together.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._guard import refusing
+from ..gradcheck import gradcheck
+from ._compare import compare, diagnosing, parts
+from ._driver import GRADCHECK_TOL, reference
+from ._harness import ALL, _copy, array_out, call, dict_out, fail, unpack
+
+__all__: list[str] = []
+
+PARTS = ("shapes", "values", "gradcheck")
+ALIASES = {"gradients": ("values", "gradcheck")}
+
+
+class Pair(NamedTuple):
+    """What a forward/backward pair takes and returns (names as in the book)."""
+
+    forward: str  # "rnn_cell_forward"
+    backward: str  # "rnn_cell_backward"
+    inputs: tuple  # ("x", "h_prev"): the differentiable positional inputs
+    outputs: tuple  # (("h", ("N", "H")),): forward outputs before the cache
+    grads: tuple  # ("dx", "dh_prev"): input gradients the backward returns
+    upstream: tuple  # ("dh",): one upstream gradient per forward output
+    letters: tuple  # shape letters of each input, for messages
+
+
+def _text(names) -> str:
+    return "(" + ", ".join(names) + ")"
+
+
+def _run_pair(pair: Pair, fwd, bwd, case, runner):
+    """Forward then backward; ``runner(fn, args, name, arg_names, keep)`` runs one call."""
+    args = [_copy(a) for a in case.args]
+    out = runner(fwd, args, pair.forward, (*pair.inputs, "params"), ())
+    got = unpack(
+        out, len(pair.outputs) + 1, _text([o for o, _ in pair.outputs] + ["cache"]), pair.forward
+    )
+    upstream = [u.copy() for u in case.extra["upstream"]]
+    return runner(bwd, (*upstream, got[-1]), pair.backward, (*pair.upstream, "cache"), ("cache",))
+
+
+def _student(fn, args, name, arg_names, keep):
+    return call(fn, args, name=name, arg_names=arg_names, keep=keep)
+
+
+def _quiet(fn, args, name, arg_names, keep):
+    with np.errstate(all="ignore"):
+        return fn(*args)
+
+
+def check_backward(
+    pair: Pair, student_forward, student_backward, cases, *, part, mistakes=(), forward_mistakes=()
+):
+    """Grade a forward/backward pair on every case (see the module docstring)."""
+    chosen = parts(part, PARTS, pair.backward, ALIASES)
+    n_in = len(pair.inputs)
+    for case in cases:
+        x_args, params = case.args[:n_in], case.args[n_in]
+        expected = reference(pair.forward, *case.args)
+        exp_grads = reference(pair.backward, *case.extra["upstream"], expected[-1])
+
+        # 1. the forward pass must be right before its gradients can be
+        raw = call(
+            student_forward, case.args, name=pair.forward, arg_names=(*pair.inputs, "params")
+        )
+        fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
+
+        def produce_fwd(fn, case=case):
+            return fn(*[_copy(a) for a in case.args])
+
+        with diagnosing(
+            pair.forward,
+            [(produce_fwd, raw)],
+            forward_mistakes,
+            lambda r: tuple(unpack(r, len(pair.outputs) + 1, "", "")[:-1]),
+        ):
+            got = unpack(raw, len(pair.outputs) + 1, fwd_what, pair.forward)
+            for value, (what, letters), exp in zip(got, pair.outputs, expected):
+                array_out(value, what, exp.shape, pair.forward, letters)
+                if "values" not in chosen:
+                    continue  # shapes and finite differences need no right forward pass
+                compare(
+                    value,
+                    exp,
+                    what,
+                    pair.forward,
+                    f"{case.label}; fix your forward pass before its gradients",
+                )
+        cache = got[-1]
+
+        # 2-3. the backward pass against the reference
+        upstream = case.extra["upstream"]
+        raw = call(
+            student_backward,
+            (*[u.copy() for u in upstream], cache),
+            name=pair.backward,
+            arg_names=(*pair.upstream, "cache"),
+            keep=("cache",),
+        )
+
+        def produce(fns, case=case):
+            return _run_pair(pair, fns[0], fns[1], case, _quiet)
+
+        bwd_what = _text([*pair.grads, "grads"])
+        with diagnosing(pair.backward, [(produce, raw)], mistakes):
+            got = unpack(raw, len(pair.grads) + 1, bwd_what, pair.backward)
+            mine = [
+                array_out(g, what, a.shape, pair.backward, letters)
+                for g, what, a, letters in zip(got, pair.grads, x_args, pair.letters)
+            ]
+            grads = dict_out(
+                got[-1], "grads", {k: v.shape for k, v in params.items()}, pair.backward
+            )
+            if "values" in chosen:
+                for g, what, exp in zip(mine, pair.grads, exp_grads):
+                    compare(g, exp, what, pair.backward, case.label)
+                for key in params:
+                    compare(
+                        grads[key], exp_grads[-1][key], f"grads[{key!r}]", pair.backward, case.label
+                    )
+            # 4. the backward pass against finite differences of the student's forward
+            if "gradcheck" in chosen:
+                _finite_differences(pair, student_forward, case, mine, grads)
+
+
+def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
+    n_in = len(pair.inputs)
+    params = case.args[n_in]
+    inputs = {**dict(zip(pair.inputs, case.args[:n_in])), **params}
+
+    def f(arrays):
+        args = [arrays[k] for k in pair.inputs]
+        with refusing(ALL), np.errstate(all="ignore"):
+            out = student_forward(*args, {k: arrays[k] for k in params})
+        return tuple(out[: len(pair.outputs)])
+
+    analytic = {**dict(zip(pair.inputs, mine)), **grads}
+    try:
+        errors = gradcheck(f, inputs, analytic, dout=case.extra["upstream"])
+    except Exception as err:  # pragma: no cover - the forward already ran on this case
+        raise fail(
+            pair.backward,
+            f"finite differences of your forward pass failed ({type(err).__name__}: {err}).",
+        ) from None
+    names = dict(zip(pair.inputs, pair.grads))
+    for key, error in errors.items():
+        if not error < GRADCHECK_TOL:
+            label = names.get(key, f"grads[{key!r}]")
+            raise fail(
+                pair.backward,
+                f"{label} disagrees with finite differences of your "
+                f"own forward pass{case.label}: relative error "
+                f"{error:.2g} (should be below {GRADCHECK_TOL:g}).",
+            )

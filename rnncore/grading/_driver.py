@@ -1,0 +1,156 @@
+"""The two shapes of check: one function against the reference, and a forward/backward pair.
+
+A check is a list of cases and a description of what the function returns;
+the drivers here run the student's code on every case (``_harness.call``),
+read its outputs, compare them with rnncore's reference and, on a failure,
+look the student's output up in the exercise's catalogue of mistakes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import NamedTuple
+
+import numpy as np
+
+from .._guard import allowing, refusing
+from ._compare import compare, diagnosing, parts
+from ._harness import ALL, _copy, array_out, call, dict_out, fail, number_out, run_quietly, unpack
+
+__all__: list[str] = []
+
+GRADCHECK_TOL = 1e-6  # relative error vs centred differences (eps = 1e-6, float64)
+
+
+def reference(name: str, *args, **kwargs):
+    """Run rnncore's reference ``name`` (refusals lifted: the grader is computing)."""
+    fn = getattr(importlib.import_module("rnncore"), name)
+    with allowing():
+        return fn(*args, **kwargs)
+
+
+class Out(NamedTuple):
+    """One returned value: its name, shape letters, kind and the part that grades its values."""
+
+    what: str
+    letters: tuple = ()
+    kind: str = "array"  # array | number | dict | cache | list | int | str
+    part: str = "values"
+
+
+def read(value, out: Out, expected, name: str):
+    """Check the type and shape of one returned value against the expected one."""
+    if out.kind == "array":
+        return array_out(value, out.what, expected.shape, name, out.letters)
+    if out.kind == "number":
+        return number_out(value, out.what, name)
+    if out.kind == "dict":
+        return dict_out(value, out.what, {k: v.shape for k, v in expected.items()}, name)
+    if out.kind == "list":
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise fail(
+                name,
+                f"{out.what} should be a list of str, got {type(value).__name__}"
+                + (" holding non-str items" if isinstance(value, list) else "")
+                + ".",
+            )
+        return value
+    if out.kind == "int":
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise fail(name, f"{out.what} should be an int, got {type(value).__name__}.")
+        return int(value)
+    if out.kind == "str":
+        if not isinstance(value, str):
+            raise fail(name, f"{out.what} should be a str, got {type(value).__name__}.")
+        return value
+    return value  # cache: the student's own design
+
+
+def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
+    """Compare one value with the expected one."""
+    if out.kind in ("array", "number"):
+        compare(mine, expected, out.what, name, case, **tol)
+    elif out.kind == "dict":
+        for key in expected:
+            compare(mine[key], expected[key], f"{out.what}[{key!r}]", name, case, **tol)
+    elif out.kind in ("list", "int", "str") and mine != expected:
+        if out.kind == "list":
+            k = next(
+                (i for i, (a, b) in enumerate(zip(mine, expected)) if a != b),
+                min(len(mine), len(expected)),
+            )
+            raise fail(
+                name,
+                f"{out.what} differs from the expected one{case}, first at "
+                f"position {k}:\n  yours    = {mine[: k + 4]!r}\n  expected = "
+                f"{expected[: k + 4]!r}",
+            )
+        raise fail(name, f"{out.what} is {mine!r} but should be {expected!r}{case}.")
+
+
+def _view(outs):
+    return lambda raw: tuple(
+        v for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
+    )
+
+
+def _producer(case):
+    def produce(fn):
+        return fn(*[_copy(a) for a in case.args])
+
+    return produce
+
+
+def check_function(
+    name,
+    student_fn,
+    cases,
+    *,
+    arg_names,
+    outs,
+    expected_fn,
+    part,
+    mistakes=(),
+    allowed=("shapes", "values"),
+    aliases=None,
+    refuse=ALL,
+    keep=(),
+    tol=None,
+    what=None,
+    allow_files=(),
+):
+    """Run ``student_fn`` on every case and compare every output with ``expected_fn``."""
+    chosen = parts(part, allowed, name, aliases)
+    tol = tol or {}
+    what = what or "(" + ", ".join(o.what for o in outs) + ")"
+    cases = list(cases)
+    history = []  # (produce, student's output) of every case so far, to name a mistake
+
+    def later(k):  # the student's outputs on the remaining cases, to tell mistakes apart
+        def run(case):
+            with refusing(refuse):
+                return run_quietly(student_fn, *[_copy(a) for a in case.args])
+
+        return [(_producer(c), out) for c in cases[k + 1 :] if (out := run(c)) is not None]
+
+    for k, case in enumerate(cases):
+        if case.extra.get("part", next(iter(chosen))) not in chosen:
+            continue  # a case that grades one property only (large logits: "stability")
+        expected = expected_fn(*[_copy(a) for a in case.args])
+        expected = expected if len(outs) > 1 else (expected,)
+        raw = call(
+            student_fn,
+            tuple(_copy(a) for a in case.args),
+            name=name,
+            arg_names=arg_names,
+            refuse=refuse,
+            keep=keep,
+            allow_files=allow_files,
+        )
+        history.append((_producer(case), raw))
+        with diagnosing(name, history, mistakes, _view(outs), lambda k=k: later(k)):
+            got = unpack(raw, len(outs), what, name)
+            mine = [read(v, o, e, name) for v, o, e in zip(got, outs, expected)]
+            for v, o, e in zip(mine, outs, expected):
+                if o.kind != "cache" and (o.part in chosen or case.extra.get("part") in chosen):
+                    values(v, o, e, name, case.label, tol)
