@@ -5,7 +5,7 @@ Every weight and bias is drawn from Uniform(−1/√H, 1/√H), the default of
 the output layer, whose fan-in is H). Two reasons:
 
 * *Scale.* A pre-activation such as ``h_prev W_hh`` sums H terms; each weight
-  has variance (1/√H)² / 3 = 1/(3H), so with |h| ≤ 1 the sum has variance at
+  has variance (1/√H)² / 3 = 1/(3H), so with ``|h| <= 1`` the sum has variance at
   most 1/3 whatever H is. tanh and σ then start in their steep middle, not in
   their flat tails where gradients vanish (chapter 5).
 * *Comparison.* A model built here starts from the same distribution as the

@@ -200,5 +200,10 @@ def test_bad_input_wrong_shape():
 
 
 def test_bad_input_not_finite():
-    with pytest.raises(ValueError, match="W passed to embedding_lookup contains NaN or inf"):
+    with pytest.raises(
+        ValueError, match="rows of W selected by ids passed to embedding_lookup contains NaN"
+    ):
         embedding_lookup(np.array([0]), np.array([[np.nan]]))
+    # only the rows read are scanned: a NaN elsewhere in W does not reach the output
+    W = np.array([[1.0], [np.nan]])
+    np.testing.assert_array_equal(embedding_lookup(np.array([0, 0]), W), [[1.0], [1.0]])
