@@ -28,7 +28,13 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 
 venv: $(BIN)/.installed
 
-build: venv
+# Offline JavaScript for the site (MathJax, RequireJS, widget manager), pinned in package-lock.json
+book/_vendor/mathjax/tex-chtml.js: package.json package-lock.json scripts/vendor_js.py
+	npm ci --no-audit --no-fund
+	$(BIN)/python -m scripts.vendor_js
+	touch $@
+
+build: venv book/_vendor/mathjax/tex-chtml.js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 serve:
@@ -53,4 +59,4 @@ lint: venv
 	$(BIN)/ruff check rnncore tests benchmarks
 
 clean:
-	rm -rf _build .pytest_cache .coverage
+	rm -rf _build .pytest_cache .coverage book/_vendor artifacts node_modules
