@@ -1,0 +1,122 @@
+"""Tests of the experiment scripts (experiments/*.py) in their quick mode.
+
+The scripts write the JSON files that chapter 9 reads. These tests run the quick
+versions into a temporary folder and check the files against independent facts:
+the analytic baseline of the adding problem (MSE 1/6 for always predicting 1, with
+its sampling error), count-based baselines recomputed from the raw name strings,
+perplexity = exp(loss), and the parameter counts of each cell from its equations.
+"""
+
+import importlib.util
+import json
+import math
+import os
+from collections import Counter
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load(name):
+    path = os.path.join(ROOT, "experiments", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"experiments_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def adding(tmp_path_factory):
+    module = _load("adding_problem")
+    out = tmp_path_factory.mktemp("adding") / "adding.json"
+    module.run(module.QUICK, str(out), log=lambda *a: None)
+    with open(out) as handle:
+        return module.QUICK, json.load(handle)
+
+
+@pytest.fixture(scope="module")
+def char_lm(tmp_path_factory):
+    module = _load("char_lm")
+    out = tmp_path_factory.mktemp("char_lm") / "char_lm.json"
+    module.run(module.QUICK, str(out), log=lambda *a: None)
+    with open(out) as handle:
+        return module.QUICK, json.load(handle)
+
+
+def test_adding_results_have_one_run_per_length_and_cell(adding):
+    cfg, results = adding
+    pairs = {(r["T"], r["cell"]) for r in results["runs"]}
+    assert pairs == {(T, c) for T in cfg["lengths"] for c in cfg["cells"]}
+    assert results["config"]["seed"] == cfg["seed"]
+    assert results["total_wall_seconds"] > 0
+    for run in results["runs"]:
+        assert run["wall_seconds"] > 0 and run["cpu_seconds"] >= 0
+        assert run["curve_steps"] == list(range(0, cfg["steps"] + 1, cfg["eval_every"]))
+        assert run["test_mse"] == run["curve_test_mse"][-1]
+        assert run["best_test_mse"] == min(run["curve_test_mse"])
+        assert all(math.isfinite(m) and m >= 0 for m in run["curve_test_mse"])
+
+
+def test_adding_baseline_is_one_sixth_within_sampling_error(adding):
+    # y - 1 = u1 + u2 - 1 has the triangular density 1 - |z| on [-1, 1]:
+    # E[(y-1)^2] = 1/6 and E[(y-1)^4] = 1/15, so the variance of one squared error is
+    # 1/15 - 1/36 = 7/180. The test-set baseline must lie within 4 standard errors.
+    cfg, results = adding
+    assert results["analytic_baseline_mse"] == pytest.approx(1 / 6)
+    standard_error = math.sqrt(7 / 180 / cfg["test_size"])
+    for T in cfg["lengths"]:
+        assert abs(results["test_baseline_mse"][str(T)] - 1 / 6) < 4 * standard_error
+
+
+def test_adding_untrained_networks_start_above_the_baseline(adding):
+    # 1/6 is the best any constant can do, and an untrained network's output is close
+    # to a constant (near 0, not 1), so no curve may start below the baseline by more
+    # than the sampling error.
+    cfg, results = adding
+    standard_error = math.sqrt(7 / 180 / cfg["test_size"])
+    for run in results["runs"]:
+        baseline = results["test_baseline_mse"][str(run["T"])]
+        assert run["curve_test_mse"][0] > baseline - 4 * standard_error
+
+
+def test_char_lm_baselines_match_counts_on_the_raw_names(char_lm):
+    import rnncore as rc
+
+    cfg, results = char_lm
+    names = rc.load_names(cfg["kind"])
+    train, valid = rc.split_train_valid(
+        names, cfg["valid_fraction"], np.random.default_rng(cfg["seed"])
+    )
+    V = len(set("".join(names))) + 3  # letters plus <unk>, <eos>, <pad>
+    train_text = "".join(name + "|" for name in train)  # "|" stands for <eos>
+    valid_text = "".join(name + "|" for name in valid)
+    unigram = Counter(train_text)
+    pairs = Counter(zip(train_text, train_text[1:]))
+    firsts = Counter(train_text[:-1])
+    uni = -np.mean([math.log((unigram[c] + 1) / (len(train_text) + V)) for c in valid_text[1:]])
+    bi = -np.mean(
+        [math.log((pairs[a, b] + 1) / (firsts[a] + V)) for a, b in zip(valid_text, valid_text[1:])]
+    )
+    baselines = results["baselines"]
+    assert results["data"]["vocab_size"] == V
+    assert baselines["uniform"] == pytest.approx(math.log(V), rel=1e-12)
+    assert baselines["unigram"] == pytest.approx(uni, rel=1e-9)
+    assert baselines["bigram"] == pytest.approx(bi, rel=1e-9)
+
+
+def test_char_lm_runs_report_consistent_numbers(char_lm):
+    cfg, results = char_lm
+    V, H = results["data"]["vocab_size"], cfg["hidden"]
+    gates = {"rnn": 1, "gru": 3, "lstm": 4}
+    assert [r["cell"] for r in results["runs"]] == cfg["cells"]
+    for run in results["runs"]:
+        # one-hot input: every gate has W_x (V, H), W_h (H, H), b (H,); output W_hq (H, V), b_q (V,)
+        expected = gates[run["cell"]] * (V * H + H * H + H) + H * V + V
+        assert run["parameters"] == expected
+        assert run["steps"] >= 1
+        assert 0 < run["valid_loss"] < 2 * math.log(V)
+        assert run["valid_perplexity"] == pytest.approx(math.exp(run["valid_loss"]))
+        assert run["cpu_seconds"] >= cfg["cpu_budget_seconds"]  # trains until the budget is spent
+        assert len(run["curve"]["step"]) == run["steps"] // cfg["eval_every"]
