@@ -55,6 +55,9 @@ CHROMIUM_ARGS = [
 RAW_TEX = re.compile(
     r"\$\$|\\\(|\\\)|\\\[|\\\]"
     r"|\\(?:begin|end|frac|mathbf|mathrm|mathbb|sum|prod|partial|tanh|sigma|odot|hat|tilde)\b"
+    # inline $...$ left as text, e.g. in a Markdown table a cell displayed (subscript,
+    # superscript or a command inside the dollars)
+    r"|\$[^$\s][^$\n]{0,80}?[_^\\][^$\n]{0,80}?\$"
 )
 
 
