@@ -1,0 +1,89 @@
+"""nbgrader settings for the rnnbook course (read by every `nbgrader ...` command run here).
+
+The course directory is the repository itself: `solutions/<a>/<a>.ipynb` are nbgrader's
+*source* notebooks, `exercises/<a>/<a>.ipynb` the *release* notebooks students get.
+`submitted/`, `autograded/`, `feedback/` and `gradebook.db` appear beside them when an
+instructor grades; they are git-ignored.
+
+`nbgrader.apps.NbGraderAPI()` does not read this file on its own; pass it in:
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    api = NbGraderAPI(config=config)
+"""
+
+import os
+import re
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+# The course lives where this file is, whatever the working directory (tests copy it to tmp).
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "rnnbook"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# Gradebook: SQLite at <root>/gradebook.db (nbgrader's default, set here to say so). Several
+# `nbgrader autograde` processes for different students may share it (scripts/grade_all.py).
+# For a large course with several graders use PostgreSQL instead (needs `psycopg2`):
+#     c.CourseDirectory.db_url = "postgresql://nbgrader:PASSWORD@dbhost:5432/rnnbook"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+
+# The exchange students fetch from and submit to. On a shared server leave the default (it
+# must exist and be world-writable); RNNBOOK_EXCHANGE points elsewhere (the tests use a tmp dir).
+c.Exchange.root = os.environ.get("RNNBOOK_EXCHANGE", "/usr/local/share/nbgrader/exchange")
+
+# Per-cell time limit while autograding. Every check in rnncore.grading runs in well under
+# 2 s on a laptop (hidden cases included), so 30 s leaves room for a slow machine, while a
+# submission stuck in an infinite loop costs at most 30 s per cell: the kernel is interrupted,
+# the cell scores 0 with "CellTimeoutError", and grading goes on with the next cell.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+
+class HideHiddenTestFrames(NbGraderPreprocessor):
+    """Drop the traceback frames of a test cell that has hidden tests from its error output.
+
+    ClearHiddenTests removes hidden tests from the cell source in the feedback, but when a
+    check fails, IPython's traceback quotes the test cell around the failing line, hidden
+    lines included. This drops the test cell's own frames (``Cell In[<its number>]``) and any
+    frame that quotes a hidden line, and keeps the error's type and message (the check's
+    explanation for the student) and the frames inside the student's own code.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or "BEGIN HIDDEN TESTS" not in cell.source:
+            return cell, resources
+        hidden, visible, inside = set(), set(), False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            else:
+                (hidden if inside else visible).add(line.strip())
+        # a bracket or a line the visible tests share reveals nothing
+        telling = [h for h in hidden if len(h) > 3 and not any(h in v for v in visible)]
+        n = cell.get("execution_count")
+        own = re.compile(rf"(Cell In ?\[{n}\]|Input In \[{n}\]|<ipython-input-{n}-)")
+        ansi = re.compile(r"\x1b\[[0-9;]*m")  # tracebacks are syntax-coloured
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [
+                    frame
+                    for frame in output["traceback"]
+                    if not own.search(ansi.sub("", frame))
+                    and not any(line in ansi.sub("", frame) for line in telling)
+                ]
+        return cell, resources
+
+
+# Feedback never shows hidden tests: neither in the cell source nor in tracebacks.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    HideHiddenTestFrames,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
+]

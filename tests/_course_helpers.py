@@ -1,0 +1,185 @@
+"""Building nbgrader courses and submissions in temporary directories for the course tests.
+
+Used by ``tests/test_course_*.py``. Nothing here writes into the repository: a course is a
+copy of ``nbgrader_config.py``, ``solutions/`` and ``exercises/`` under a tmp dir.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `scripts` package
+from scripts.course import ASSIGNMENTS, ROOT  # noqa: E402
+
+__all__ = ["ASSIGNMENTS", "ROOT"]
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def make_course(dest: Path, assignments=ASSIGNMENTS, config_lines: str = "") -> Path:
+    """A copy of the course (config, sources, releases of ``assignments``) at ``dest``."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (dest / "nbgrader_config.py").write_text(config + ("\n" + config_lines if config_lines else ""))
+    for a in assignments:
+        for kind in ("solutions", "exercises"):
+            shutil.copytree(ROOT / kind / a, dest / kind / a)
+    return dest
+
+
+def source_notebook(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def released_notebook(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_cells(nb) -> dict:
+    """``{grade_id: cell}`` of the answer cells."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("solution")}
+
+
+def graded_cells(nb) -> dict:
+    """``{grade_id: cell}`` of the autograded test cells."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade")}
+
+
+def inside(source: str, markers) -> list[str]:
+    """The stripped, non-empty lines between the markers (all regions)."""
+    lines, within = [], False
+    for line in source.splitlines():
+        if markers[0] in line:
+            within = True
+        elif markers[1] in line:
+            within = False
+        elif within and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def telling_hidden_lines(source: str) -> list[str]:
+    """Hidden-test lines that would reveal something: not part of a visible test line."""
+    visible = [line.strip() for line in source.split(HIDDEN_MARKERS[0])[0].splitlines()]
+    return [
+        line
+        for line in inside(source, HIDDEN_MARKERS)
+        if len(line) > 3 and not any(line in v for v in visible)
+    ]
+
+
+def answer(source: str) -> str:
+    """A solution cell as a student would hand it in: the model answer without the markers."""
+    return "\n".join(
+        line for line in source.splitlines() if not any(m in line for m in SOLUTION_MARKERS)
+    )
+
+
+def filled_in(assignment: str) -> nbformat.NotebookNode:
+    """The released notebook with every answer cell filled in from the model solution."""
+    nb = released_notebook(assignment)
+    answers = {
+        gid: answer(c.source) for gid, c in solution_cells(source_notebook(assignment)).items()
+    }
+    for gid, cell in solution_cells(nb).items():
+        cell.source = answers[gid]
+    return nb
+
+
+def set_cell(nb, grade_id: str, source: str) -> nbformat.NotebookNode:
+    """Replace the source of the cell with this grade_id (in place; returns ``nb``)."""
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == grade_id:
+            cell.source = source
+            return nb
+    raise KeyError(grade_id)
+
+
+def submit(course: Path, student: str, assignment: str, nb) -> None:
+    """Put ``nb`` where ``nbgrader collect`` would: ``submitted/<student>/<assignment>/``."""
+    folder = Path(course) / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{assignment}.ipynb")
+
+
+def graded_functions(assignment: str) -> list[str]:
+    """The functions students write, in notebook order (the answer cells' grade_ids)."""
+    return list(solution_cells(source_notebook(assignment)))
+
+
+def catalogue(assignment: str, function: str) -> tuple:
+    """E1's catalogue of typical mistakes for one graded function (may be empty)."""
+    module = importlib.import_module(f"rnncore.grading.mistakes.{assignment}")
+    return tuple(getattr(module, function.upper(), ()))
+
+
+# rnncore.grading treats its own catalogue like the reference (a student calling into it scores
+# 0); this lifts both protections so a mistake runs as if it were the student's own code
+# (the recipe in rnncore/grading/mistakes/__init__.py).
+LIFT_PROTECTIONS = """import importlib
+import pkgutil
+
+import rnncore.grading._watch as _watch
+import rnncore.grading.mistakes as _mistakes
+
+_watch.catalogue_is_student_code = True
+for _info in pkgutil.iter_modules(_mistakes.__path__):
+    importlib.import_module(f"{_mistakes.__name__}.{_info.name}").guard = lambda name: None
+"""
+
+
+def mutant_source(assignment: str, function: str, index: int = 0) -> str:
+    """An answer cell that defines ``function`` as catalogued mistake ``index``.
+
+    Backward mistakes are (forward, backward) pairs: the cell then redefines the forward
+    function too, since the cache is the pair's own design.
+    """
+    fn = catalogue(assignment, function)[index].fn
+    head = LIFT_PROTECTIONS + (
+        f"from rnncore.grading.mistakes import {assignment} as _catalogue\n\n"
+        f"_mistake = _catalogue.{function.upper()}[{index}].fn\n"
+    )
+    if isinstance(fn, tuple):
+        forward = function.replace("_backward", "_forward")
+        return head + f"{forward}, {function} = _mistake\n"
+    return head + f"{function} = _mistake\n"
+
+
+def autograded(course: Path, student: str, assignment: str) -> nbformat.NotebookNode:
+    path = Path(course) / "autograded" / student / assignment / f"{assignment}.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def errors(cell) -> str:
+    """The error outputs of a cell as plain text ('' when it ran cleanly)."""
+    return "\n".join(
+        ANSI.sub("", "\n".join(o.get("traceback", [])) or f"{o.get('ename')}: {o.get('evalue')}")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
+    )
+
+
+def html_text(path: Path) -> str:
+    """The visible text of an HTML file (tags dropped, entities decoded)."""
+    raw = Path(path).read_text()
+    raw = re.sub(r"<(script|style)\b.*?</\1>", "", raw, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def notebook_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
