@@ -38,9 +38,27 @@ __version__ = "0.1.0"
 # Read the submodules from sys.modules: names such as ``gradcheck`` are both a
 # module and a function, and the star imports above rebind them to the function.
 _SUBMODULES = (
-    "vocab", "functional", "init", "rnn_cell", "gru_cell", "lstm_cell", "rnn", "gru", "lstm",
-    "layers", "recurrent", "bidirectional", "stacked", "gradcheck", "optim", "diagnostics",
-    "sampling", "lm", "tasks", "training", "data",
+    "vocab",
+    "functional",
+    "init",
+    "rnn_cell",
+    "gru_cell",
+    "lstm_cell",
+    "rnn",
+    "gru",
+    "lstm",
+    "layers",
+    "recurrent",
+    "bidirectional",
+    "stacked",
+    "gradcheck",
+    "optim",
+    "diagnostics",
+    "sampling",
+    "lm",
+    "tasks",
+    "training",
+    "data",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__

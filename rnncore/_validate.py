@@ -122,8 +122,10 @@ def check_shape(name: str, shape: tuple, spec: tuple, sizes: Sizes | None = None
     prior = tuple(sizes.get(s, s) if isinstance(s, str) else s for s in spec)
     if len(shape) != len(spec):
         needs = _shape_text(spec)
-        needs += f" = {_shape_text(prior)}" if prior != spec else (
-            f": {len(spec)} dimension{'s' if len(spec) != 1 else ''}, not {len(shape)}"
+        needs += (
+            f" = {_shape_text(prior)}"
+            if prior != spec
+            else (f": {len(spec)} dimension{'s' if len(spec) != 1 else ''}, not {len(shape)}")
         )
         raise ValueError(
             f"{name} has shape {shape} but {fn or 'this function '}needs {needs}"
