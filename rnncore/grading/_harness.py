@@ -163,7 +163,7 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
             "NumPy.",
         ) from None
     except SandboxLimit as err:  # graded in the sandbox: a limit ends the check
-        raise fail(name, f"your code {err}.") from None
+        raise fail(name, f"{err}.") from None
     except (Exception, SystemExit) as err:
         if isinstance(err, StudentRaised):  # raised in the sandbox: its report says where
             kind, where, hint = err.type_name, err.where, err.explain

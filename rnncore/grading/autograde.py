@@ -237,7 +237,7 @@ class TrustedExecute(NbGraderPreprocessor):
         except AssertionError as err:
             outputs.append(_error("AssertionError", str(err)))
         except SandboxLimit as err:
-            outputs.append(_error("LimitExceeded", f"Your code {err}."))
+            outputs.append(_error("LimitExceeded", f"{str(err)[:1].upper()}{str(err)[1:]}."))
         except NameError as err:
             name = getattr(err, "name", None) or str(err)
             outputs.append(

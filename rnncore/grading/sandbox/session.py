@@ -32,6 +32,7 @@ from .errors import SandboxLimit, SandboxUnavailable, StudentRaised
 __all__ = ["RemoteFunction", "Sandbox"]
 
 SEED = 1234  # the legacy global generator's seed for every call (as in the kernel)
+REPLY_BYTES = 64 * 1024**2  # the largest answer the grader reads (the checks' are far smaller)
 
 
 class RemoteFunction:
@@ -137,7 +138,7 @@ class Sandbox:
         os.close(to_parent)
         self._out, self._in = from_parent, from_child
         os.set_blocking(self._out, False)
-        self.reader = wire.FrameReader(self._in)
+        self.reader = wire.FrameReader(self._in, limit=REPLY_BYTES)
         self.exposed.clear()
         header, _ = self._wait(time.monotonic() + self.limits.setup_seconds, "start")
         if header.get("op") != "ready":
