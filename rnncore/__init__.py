@@ -11,8 +11,10 @@ V vocabulary size, E embedding size.
 import sys as _sys
 
 from ._guard import ReferenceCallRefused
+from .attention import *  # noqa: F403
 from .bidirectional import *  # noqa: F403
 from .data import *  # noqa: F403
+from .decoding import *  # noqa: F403
 from .diagnostics import *  # noqa: F403
 from .functional import *  # noqa: F403
 from .gradcheck import *  # noqa: F403
@@ -30,6 +32,7 @@ from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
 from .stacked import *  # noqa: F403
 from .tasks import *  # noqa: F403
+from .torch_bridge import *  # noqa: F403
 from .training import *  # noqa: F403
 from .vocab import *  # noqa: F403
 
@@ -59,6 +62,9 @@ _SUBMODULES = (
     "tasks",
     "training",
     "data",
+    "attention",
+    "decoding",
+    "torch_bridge",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__
