@@ -16,6 +16,7 @@ from .bidirectional import *  # noqa: F403
 from .data import *  # noqa: F403
 from .decoding import *  # noqa: F403
 from .diagnostics import *  # noqa: F403
+from .encoder import *  # noqa: F403
 from .functional import *  # noqa: F403
 from .gradcheck import *  # noqa: F403
 from .gru import *  # noqa: F403
@@ -30,8 +31,12 @@ from .recurrent import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .seq2seq import *  # noqa: F403
+from .seq2seq_params import *  # noqa: F403
+from .seq2seq_train import *  # noqa: F403
 from .stacked import *  # noqa: F403
 from .tasks import *  # noqa: F403
+from .tasks_seq2seq import *  # noqa: F403
 from .torch_bridge import *  # noqa: F403
 from .training import *  # noqa: F403
 from .vocab import *  # noqa: F403
@@ -65,6 +70,11 @@ _SUBMODULES = (
     "attention",
     "decoding",
     "torch_bridge",
+    "encoder",
+    "seq2seq_params",
+    "seq2seq",
+    "seq2seq_train",
+    "tasks_seq2seq",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__

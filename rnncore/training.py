@@ -343,23 +343,40 @@ def train_regressor(
         check_positive("clip", clip)
     check_rng(rng, where)
 
+    def batch_loss(step, params, rng):
+        X, y = make_batch(rng)
+        if step == 0:  # validate once: every batch comes from the same maker
+            sizes, _ = _check_regressor(params, X, cell, where)
+            check_array("y", y, ("N",), sizes, where=where)
+        return _regressor_loss(X, y, params, cell, _num_layers(params))
+
+    return _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, "mse")
+
+
+def _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, label, callback=None):
+    """The update loop shared by the trainers that draw a fresh batch every step.
+
+    ``batch_loss(step, params, rng) -> (loss, grads)``; every step clips the
+    gradients by their global norm, takes one optimiser step and records the
+    loss and the norm before clipping; the progress bar shows the mean loss of
+    the last 50 steps as ``label``. ``callback(step, params, history)``, if
+    given, runs every 50 steps and after the last.
+    """
     start_time = time.perf_counter()
-    params = dict(params)
+    params = dict(params)  # the caller's dict is never touched; the optimisers return new arrays
     opt_state, opt_step = _optimizer(optimizer, params, lr)
     history = {"train_loss": [], "grad_norm": []}
     with _progress_bar(steps, progress) as bar:
         for step in range(steps):
-            X, y = make_batch(rng)
-            if step == 0:  # validate once: every batch comes from the same maker
-                sizes, _ = _check_regressor(params, X, cell, where)
-                check_array("y", y, ("N",), sizes, where=where)
-            loss, grads = _regressor_loss(X, y, params, cell, _num_layers(params))
+            loss, grads = batch_loss(step, params, rng)
             grads, norm = _clip(grads, clip)
             params, opt_state = opt_step(params, grads, opt_state)
             history["train_loss"].append(loss)
             history["grad_norm"].append(float(norm))
             bar.update(1)
-            if (step + 1) % 50 == 0:
-                bar.set_postfix(mse=f"{np.mean(history['train_loss'][-50:]):.4f}")
+            if (step + 1) % 50 == 0 or step + 1 == steps:
+                bar.set_postfix({label: f"{np.mean(history['train_loss'][-50:]):.4f}"})
+                if callback is not None:
+                    callback(step + 1, params, history)
     history["seconds"] = [time.perf_counter() - start_time]
     return params, history
