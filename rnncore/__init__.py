@@ -12,10 +12,12 @@ import sys as _sys
 
 from ._guard import ReferenceCallRefused
 from .attention import *  # noqa: F403
+from .batching import *  # noqa: F403
 from .bidirectional import *  # noqa: F403
 from .data import *  # noqa: F403
 from .decoding import *  # noqa: F403
 from .diagnostics import *  # noqa: F403
+from .dropout import *  # noqa: F403
 from .encoder import *  # noqa: F403
 from .functional import *  # noqa: F403
 from .gradcheck import *  # noqa: F403
@@ -75,6 +77,8 @@ _SUBMODULES = (
     "seq2seq",
     "seq2seq_train",
     "tasks_seq2seq",
+    "dropout",
+    "batching",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__
