@@ -73,25 +73,19 @@ def test_activation_reaches_stacked_and_bidirectional_networks():
     params = rc.init_stacked_params("rnn", 2, 3, 2, rng, bidirectional=True)
     H_top, _, cache = rc.stacked_forward(X, params, "rnn", bidirectional=True, activation="relu")
     assert (H_top >= 0).all() and (H_top == 0).any()
-    _, grads = rc.stacked_backward(np.ones_like(H_top), cache)
-    errors = gradcheck(
-        lambda a: rc.stacked_forward(
-            a["X"], {k: a[k] for k in params}, "rnn", bidirectional=True, activation="relu"
-        )[0],
-        {"X": X, **params},
-        {"X": rc.stacked_backward(np.ones_like(H_top), cache)[0], **grads},
-    )
+    dX, grads = rc.stacked_backward(np.ones_like(H_top), cache)
+
+    def top(a):
+        p = {k: a[k] for k in params}
+        return rc.stacked_forward(a["X"], p, "rnn", bidirectional=True, activation="relu")[0]
+
+    errors = gradcheck(top, {"X": X, **params}, {"X": dX, **grads})
     assert max(errors.values()) < TOL, errors
     one = {k[len("layer0.") :]: v for k, v in params.items() if k.startswith("layer0.")}
     H_bi, _ = rc.bidirectional_forward(X, one, "rnn", activation="relu")
     assert (H_bi >= 0).all()
     with pytest.raises(ValueError, match="activation must be one of 'tanh', 'relu'"):
-        rc.rnn_forward(
-            X,
-            None,
-            one["fwd.W_xh"] if False else rc.init_rnn_params(2, 3, rng),
-            activation="sigmoid",
-        )
+        rc.rnn_forward(X, None, rc.init_rnn_params(2, 3, rng), activation="sigmoid")
     with pytest.raises(TypeError, match="unexpected option 'activation' for cell='gru'"):
         rc.recurrent_forward("gru", X, None, rc.init_params("gru", 2, 3, rng), activation="relu")
 
@@ -150,16 +144,14 @@ def test_dropout_masks_and_gradients(mode):
     assert same_every_step == (mode == "variational")  # one mask per sequence, or per step
     dout = rng.normal(size=X.shape)
     dX = rc.dropout_backward(dout, cache)
+    # the same seed draws the same mask on every probe: a fixed function of X
+    small, dsmall = X[:2, :3, :4], dout[:2, :3, :4]
+    _, small_cache = rc.dropout_forward(small, 0.3, np.random.default_rng(8), mode=mode)
     errors = gradcheck(
         lambda a: rc.dropout_forward(a["X"], 0.3, np.random.default_rng(8), mode=mode)[0],
-        {"X": X[:2, :3, :4]},
-        {
-            "X": rc.dropout_backward(
-                dout[:2, :3, :4],
-                rc.dropout_forward(X[:2, :3, :4], 0.3, np.random.default_rng(8), mode=mode)[1],
-            )
-        },
-        dout=dout[:2, :3, :4],
+        {"X": small},
+        {"X": rc.dropout_backward(dsmall, small_cache)},
+        dout=dsmall,
     )
     assert errors["X"] < TOL
     np.testing.assert_array_equal(dX == 0, ~kept)  # a dropped unit gets no gradient
@@ -207,8 +199,7 @@ def test_dropout_bad_input():
 
 
 def test_sequential_windows_continue_each_other():
-    ids = np.arange(1000) % 97  # position is recoverable from the stream index
-    stream = np.arange(1000)
+    stream = np.arange(1000)  # each id is its own position in the stream
     batches = list(rc.stream_minibatches(stream, 7, 4, np.random.default_rng(12)))
     assert [b.carry_state for b in batches] == [False] + [True] * (len(batches) - 1)
     for previous, current in zip(batches, batches[1:]):
@@ -219,7 +210,6 @@ def test_sequential_windows_continue_each_other():
     seen = np.concatenate([b.ids_in.ravel() for b in batches])
     assert len(np.unique(seen)) == len(seen)  # no token read twice in one epoch
     assert len(seen) > 1000 - 4 * 7 - 7  # and only a few are left out
-    assert ids.shape == (1000,)
 
 
 def test_random_partition_shuffles_whole_windows():
