@@ -5,9 +5,12 @@ step the previous decoder state ``s_prev`` scores each encoder state
 ``H_enc[t]``; a softmax over the source positions turns the scores into
 weights ``alpha`` and the context is the weighted sum of the encoder states::
 
-    additive (Bahdanau et al. 2015): e[n, t] = v_a · tanh(s_prev[n] W_sa + H_enc[t, n] W_ea + b_a)
-    general (Luong et al. 2015):     e[n, t] = s_prev[n] W_a · H_enc[t, n]
-    dot product (Luong et al. 2015): e[n, t] = s_prev[n] · H_enc[t, n]   (/ √E when scaled)
+    additive (Bahdanau et al. 2015):
+        e[n, t] = v_a · tanh(s_prev[n] W_sa + H_enc[t, n] W_ea + b_a)
+    general (Luong et al. 2015):
+        e[n, t] = s_prev[n] W_a · H_enc[t, n]
+    dot product (Luong et al. 2015):
+        e[n, t] = s_prev[n] · H_enc[t, n]        (divided by √E when scaled)
 
     alpha[n] = softmax(e[n])  over t, padding masked out (weight exactly 0)
     context[n] = Σ_t alpha[n, t] H_enc[t, n]
