@@ -259,3 +259,43 @@ def test_stream_bad_input():
         rc.stream_minibatches(np.arange(300), 10, 4, rng, "strided")
     with pytest.raises(TypeError, match="integer token ids"):
         rc.stream_minibatches(np.arange(300.0), 10, 4, rng)
+
+
+# --- the remaining argument checks of chapters 10 and 11's functions ----------------------
+
+
+def test_argument_checks_name_the_argument():
+    rng = np.random.default_rng(16)
+    X = np.ones((2, 3, 4))
+    with pytest.raises(TypeError, match="p must be a number"):
+        rc.dropout_forward(X, "0.1", rng)
+    with pytest.raises(TypeError, match="train must be True or False"):
+        rc.dropout_forward(X, 0.1, rng, train=1)
+    with pytest.raises(TypeError, match="init_irnn_params: scale must be a number"):
+        rc.init_irnn_params(2, 3, rng, scale=None)
+    with pytest.raises(TypeError, match="params must be a dict"):
+        rc.seq2seq_forward(
+            np.zeros((2, 1), int), np.ones((2, 1), bool), np.zeros((2, 1), int), [], "gru"
+        )
+    with pytest.raises(TypeError, match="bidirectional must be True or False"):
+        rc.init_seq2seq_params(5, 5, 2, 3, rng, bidirectional=1)
+    with pytest.raises(TypeError, match="dtype must be a floating dtype"):
+        rc.init_seq2seq_params(5, 5, 2, 3, rng, dtype=np.int32)
+    params = rc.init_seq2seq_params(5, 5, 2, 3, rng)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        rc.train_seq2seq(params, lambda r: None, "gru", steps=1, lr=0.1, rng=rng, callback=3)
+    assert all(len(out) <= 2 for out in rc.translate(params, [[3, 4], [4]], "gru", max_len=2))
+    with pytest.raises(TypeError, match="sources must be a list of lists of int ids"):
+        rc.pad_seq2seq_batch("34", ["43"])
+    with pytest.raises(ValueError, match="same length"):
+        rc.exact_match([[3]], [[3], [4]])
+    with pytest.raises(TypeError, match="params must be a dict"):
+        rc.to_torch_state_dict([], "rnn")
+    with pytest.raises(ValueError, match=r"layers \[0, 2\]; they must be numbered"):
+        rc.to_torch_state_dict({"layer0.W_xh": X[0], "layer2.W_xh": X[0]}, "rnn")
+    with pytest.raises(ValueError, match="state_dict is empty"):
+        rc.from_torch_state_dict({}, "rnn")
+    with pytest.raises(TypeError, match="state_dict must be a dict"):
+        rc.from_torch_state_dict([], "rnn")
+    with pytest.raises(TypeError, match="stacked must be True, False or None"):
+        rc.from_torch_state_dict({"weight_ih_l0": X[0]}, "rnn", stacked=1)
