@@ -14,8 +14,9 @@ unit with probability ``p`` during training and scales the survivors by
 * ``mode="variational"``: one mask per sequence, the same at every time step
   (Gal & Ghahramani 2016), so a dropped unit stays dropped for the whole
   sequence. This form may also be applied to the recurrent state:
-  :func:`dropout_mask` makes the (N, H) mask to multiply ``h_prev`` by at
-  every step of a cell loop.
+  :func:`variational_rnn_forward` runs a vanilla RNN whose inputs and
+  previous states are multiplied by fixed (N, D) and (N, H) masks
+  (:func:`dropout_mask`) at every step.
 
 Letters in shapes: T time steps, N batch size, D features.
 """
@@ -27,9 +28,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ._guard import guard
-from ._validate import Sizes, check_array, check_choice, check_rng
+from ._validate import Sizes, check_array, check_choice, check_params, check_rng
+from .rnn_cell import ACTIVATIONS, PARAM_SHAPES, rnn_cell_backward, rnn_cell_forward
 
-__all__ = ["dropout_forward", "dropout_backward", "dropout_mask", "DROPOUT_MODES"]
+__all__ = [
+    "dropout_forward",
+    "dropout_backward",
+    "dropout_mask",
+    "variational_rnn_forward",
+    "variational_rnn_backward",
+    "DROPOUT_MODES",
+]
 
 DROPOUT_MODES = ("standard", "variational")
 
@@ -150,3 +159,98 @@ def dropout_backward(dout, cache):
     T, N, D = cache.shape
     check_array("dout", dout, ("T", "N", "D"), Sizes(T=T, N=N, D=D), where="dropout_backward")
     return dout.copy() if cache.mask is None else dout * cache.mask
+
+
+class VariationalRNNCache(NamedTuple):
+    """What :func:`variational_rnn_backward` needs from :func:`variational_rnn_forward`."""
+
+    steps: list  # one RNNCellCache per step
+    mask_x: np.ndarray  # (N, D)
+    mask_h: np.ndarray  # (N, H)
+
+
+def variational_rnn_forward(X, h0, params, mask_x, mask_h, activation="tanh"):
+    """A vanilla RNN with variational dropout on its inputs and on its recurrent state.
+
+    ``h_t = tanh((x_t ⊙ m_x) W_xh + (h_{t-1} ⊙ m_h) W_hh + b_h)`` with the same
+    masks at every step (Gal & Ghahramani 2016); the returned states are the
+    undropped ``h_t``. Written as a loop of :func:`rnncore.rnn_cell_forward`,
+    to be read beside chapter 10, Training RNNs in practice. Masks of ones
+    give :func:`rnncore.rnn_forward`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (T, N, D)
+    h0 : ndarray of shape (N, H) or None
+        None means zeros.
+    params : dict
+        ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,).
+    mask_x : ndarray of shape (N, D)
+        Input mask, e.g. ``dropout_mask((N, D), p, rng)``.
+    mask_h : ndarray of shape (N, H)
+        Recurrent mask, applied to ``h_{t-1}`` before ``W_hh``.
+    activation : {"tanh", "relu"}
+
+    Returns
+    -------
+    H : ndarray of shape (T, N, H)
+    cache : VariationalRNNCache
+        Opaque; pass it to :func:`variational_rnn_backward`.
+    """
+    guard("variational_rnn_forward")
+    where = "variational_rnn_forward"
+    check_choice("activation", activation, ACTIVATIONS)
+    sizes = Sizes()
+    check_array("X", X, ("T", "N", "D"), sizes, where=where)
+    check_params("params", params, PARAM_SHAPES, sizes, where=where)
+    check_array("mask_x", mask_x, ("N", "D"), sizes, where=where)
+    check_array("mask_h", mask_h, ("N", "H"), sizes, where=where)
+    if h0 is not None:
+        check_array("h0", h0, ("N", "H"), sizes, where=where)
+    h = np.zeros_like(mask_h, dtype=X.dtype) if h0 is None else h0
+    states, steps = [], []
+    for x in X:
+        # the same units of x and of h_prev are dropped at every step of a sequence
+        h, cache = rnn_cell_forward(x * mask_x, h * mask_h, params, activation=activation)
+        states.append(h)
+        steps.append(cache)
+    return np.stack(states), VariationalRNNCache(steps, mask_x, mask_h)
+
+
+def variational_rnn_backward(dH, cache):
+    """Backpropagation through time for :func:`variational_rnn_forward`.
+
+    Each step's input and state gradients pass back through the same masks
+    that scaled them going forward. Taught in chapter 10, Training RNNs in
+    practice.
+
+    Parameters
+    ----------
+    dH : ndarray of shape (T, N, H)
+    cache : VariationalRNNCache
+
+    Returns
+    -------
+    dX : ndarray of shape (T, N, D)
+    dh0 : ndarray of shape (N, H)
+    grads : dict
+        ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,), summed over time.
+    """
+    guard("variational_rnn_backward")
+    if not isinstance(cache, VariationalRNNCache):
+        raise TypeError(
+            "cache must be the VariationalRNNCache returned by variational_rnn_forward, got "
+            f"{type(cache).__name__}"
+        )
+    (N, D), H = cache.mask_x.shape, cache.mask_h.shape[1]
+    sizes = Sizes(T=len(cache.steps), N=N, H=H)
+    check_array("dH", dH, ("T", "N", "H"), sizes, where="variational_rnn_backward")
+    dX = np.empty(dH.shape[:2] + (D,), dtype=dH.dtype)
+    dh_next = np.zeros((N, H), dtype=dH.dtype)
+    grads = None
+    for t in range(len(cache.steps) - 1, -1, -1):
+        dx, dh_prev, step = rnn_cell_backward(dH[t] + dh_next, cache.steps[t])
+        dX[t] = dx * cache.mask_x  # through the input mask
+        dh_next = dh_prev * cache.mask_h  # through the recurrent mask, to step t-1
+        grads = step if grads is None else {k: grads[k] + step[k] for k in grads}  # accumulate
+    return dX, dh_next, grads

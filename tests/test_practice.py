@@ -299,3 +299,42 @@ def test_argument_checks_name_the_argument():
         rc.from_torch_state_dict([], "rnn")
     with pytest.raises(TypeError, match="stacked must be True, False or None"):
         rc.from_torch_state_dict({"weight_ih_l0": X[0]}, "rnn", stacked=1)
+
+
+@pytest.mark.parametrize("T,N,D,H", [(1, 1, 2, 3), (4, 3, 3, 2)])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_variational_rnn_gradients_and_masks(T, N, D, H, activation):
+    X, h0, params = _relu_case(T, N, D, H, seed=20 + T)
+    rng = np.random.default_rng(21)
+    mask_x = rc.dropout_mask((N, D), 0.4, rng)
+    mask_h = rc.dropout_mask((N, H), 0.4, rng)
+    mask_x[0, 0], mask_h[0, 0] = 0.0, 0.0  # at least one dropped unit of each kind
+    H_var, cache = rc.variational_rnn_forward(X, h0, params, mask_x, mask_h, activation)
+    dH = rng.normal(size=H_var.shape)
+    dX, dh0, grads = rc.variational_rnn_backward(dH, cache)
+    errors = gradcheck(
+        lambda a: rc.variational_rnn_forward(
+            a["X"], a["h0"], {k: a[k] for k in params}, mask_x, mask_h, activation
+        )[0],
+        {"X": X, "h0": h0, **params},
+        {"X": dX, "h0": dh0, **grads},
+        dout=dH,
+    )
+    assert max(errors.values()) < TOL, errors
+    assert (dX[:, 0, 0] == 0).all()  # a dropped input unit stays dropped at every step
+    assert dh0[0, 0] == 0
+    ones_x, ones_h = np.ones((N, D)), np.ones((N, H))
+    plain, _ = rc.rnn_forward(X, h0, params, activation=activation)
+    same, _ = rc.variational_rnn_forward(X, h0, params, ones_x, ones_h, activation)
+    np.testing.assert_allclose(same, plain, rtol=1e-13, atol=1e-15)  # masks of ones: no dropout
+
+
+def test_variational_rnn_bad_input():
+    X, h0, params = _relu_case(2, 2, 3, 4, seed=22)
+    with pytest.raises(ValueError, match=r"mask_h has shape \(2, 3\).*\(N, H\) = \(2, 4\)"):
+        rc.variational_rnn_forward(X, h0, params, np.ones((2, 3)), np.ones((2, 3)))
+    _, cache = rc.variational_rnn_forward(X, None, params, np.ones((2, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"dH has shape \(3, 2, 4\)"):
+        rc.variational_rnn_backward(np.ones((3, 2, 4)), cache)
+    with pytest.raises(TypeError, match="VariationalRNNCache"):
+        rc.variational_rnn_backward(np.ones((2, 2, 4)), None)
