@@ -12,6 +12,7 @@ import sys as _sys
 
 from ._guard import ReferenceCallRefused
 from .attention import *  # noqa: F403
+from .attention_multiplicative import *  # noqa: F403
 from .batching import *  # noqa: F403
 from .bidirectional import *  # noqa: F403
 from .data import *  # noqa: F403
@@ -70,6 +71,7 @@ _SUBMODULES = (
     "training",
     "data",
     "attention",
+    "attention_multiplicative",
     "decoding",
     "torch_bridge",
     "encoder",

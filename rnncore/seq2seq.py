@@ -32,12 +32,8 @@ import numpy as np
 
 from ._guard import guard
 from ._validate import Sizes, check_array, check_ids
-from .attention import (
-    additive_attention_backward,
-    additive_attention_forward,
-    general_attention_backward,
-    general_attention_forward,
-)
+from .attention import additive_attention_backward, additive_attention_forward
+from .attention_multiplicative import general_attention_backward, general_attention_forward
 from .encoder import _encoder_backward, _encoder_forward, check_prefix_mask
 from .functional import sequence_loss
 from .gru_cell import gru_cell_backward, gru_cell_forward

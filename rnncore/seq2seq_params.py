@@ -23,7 +23,8 @@ import numpy as np
 
 from ._guard import guard
 from ._validate import Sizes, check_array, check_choice, check_int, check_rng
-from .attention import init_additive_attention_params, init_general_attention_params
+from .attention import init_additive_attention_params
+from .attention_multiplicative import init_general_attention_params
 from .bidirectional import init_bidirectional_params
 from .recurrent import CELLS, _param_specs, init_params
 

@@ -12,11 +12,13 @@ from rnncore._guard import refusing
 from rnncore.attention import (
     additive_attention_backward,
     additive_attention_forward,
+    init_additive_attention_params,
+)
+from rnncore.attention_multiplicative import (
     dot_attention_backward,
     dot_attention_forward,
     general_attention_backward,
     general_attention_forward,
-    init_additive_attention_params,
     init_general_attention_params,
 )
 from rnncore.gradcheck import gradcheck
