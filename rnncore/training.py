@@ -33,7 +33,7 @@ from .optim import (
     global_norm,
     sgd_step,
 )
-from .tasks import _check_regressor, _regressor_loss
+from .tasks import _check_activation, _check_regressor, _regressor_loss
 
 __all__ = ["lm_batches", "evaluate_lm", "train_lm", "train_regressor"]
 
@@ -294,7 +294,17 @@ def train_lm(
 
 
 def train_regressor(
-    params, make_batch, cell, *, steps, lr, rng, clip=1.0, optimizer="adam", progress=True
+    params,
+    make_batch,
+    cell,
+    *,
+    steps,
+    lr,
+    rng,
+    clip=1.0,
+    optimizer="adam",
+    progress=True,
+    activation="tanh",
 ):
     """Train a sequence regressor on fresh batches, with clipping and an optimiser.
 
@@ -322,6 +332,9 @@ def train_regressor(
     optimizer : {"adam", "sgd", "adagrad"}
     progress : bool
         Show a tqdm progress bar.
+    activation : {"tanh", "relu"}
+        The RNN's nonlinearity: ``"relu"`` with :func:`rnncore.init_irnn_params`
+        weights is the IRNN of chapter 10 (rnn only).
 
     Returns
     -------
@@ -342,13 +355,14 @@ def train_regressor(
     if clip is not None:
         check_positive("clip", clip)
     check_rng(rng, where)
+    _check_activation(cell, activation, where)
 
     def batch_loss(step, params, rng):
         X, y = make_batch(rng)
         if step == 0:  # validate once: every batch comes from the same maker
             sizes, _ = _check_regressor(params, X, cell, where)
             check_array("y", y, ("N",), sizes, where=where)
-        return _regressor_loss(X, y, params, cell, _num_layers(params))
+        return _regressor_loss(X, y, params, cell, _num_layers(params), activation)
 
     return _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, "mse")
 

@@ -338,3 +338,36 @@ def test_variational_rnn_bad_input():
         rc.variational_rnn_backward(np.ones((3, 2, 4)), cache)
     with pytest.raises(TypeError, match="VariationalRNNCache"):
         rc.variational_rnn_backward(np.ones((2, 2, 4)), None)
+
+
+def test_irnn_regressor_on_the_adding_problem():
+    rng = np.random.default_rng(23)
+    params = rc.init_regressor_params(2, 4, rng, cell="rnn")
+    params.update(
+        {f"layer0.{k}": v for k, v in rc.init_irnn_params(2, 4, rng, input_std=0.5).items()}
+    )
+    X, y = rc.adding_problem(T=6, N=5, rng=rng)
+    loss, grads = rc.regressor_loss(X, y, params, "rnn", activation="relu")
+    errors = gradcheck(
+        lambda a: np.array(rc.regressor_loss(X, y, a, "rnn", activation="relu")[0]), params, grads
+    )
+    assert max(errors.values()) < TOL, errors
+    y_relu, _ = rc.regressor_forward(X, params, "rnn", activation="relu")
+    H, _ = rc.rnn_forward(
+        X, None, {k[7:]: v for k, v in params.items() if k.startswith("layer0.")}, activation="relu"
+    )
+    np.testing.assert_allclose(
+        y_relu, H[-1] @ params["out.W_hq"][:, 0] + params["out.b_q"][0], rtol=1e-13
+    )
+    # the trainer runs the same relu model: its first recorded loss is this model's loss
+    first = rc.adding_problem(T=6, N=5, rng=np.random.default_rng(24))
+    _, history = rc.train_regressor(
+        params, lambda r: first, "rnn", steps=1, lr=0.01, rng=rng, progress=False, activation="relu"
+    )
+    assert history["train_loss"][0] == pytest.approx(
+        rc.regressor_loss(*first, params, "rnn", activation="relu")[0]
+    )
+    with pytest.raises(ValueError, match="activation='relu' needs cell='rnn'"):
+        rc.regressor_loss(
+            X, y, rc.init_regressor_params(2, 3, rng, cell="gru"), "gru", activation="relu"
+        )
