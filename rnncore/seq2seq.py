@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._guard import guard
-from ._validate import Sizes, check_array, check_ids
+from ._validate import Sizes, check_array, check_ids, check_shape
 from .attention import additive_attention_backward, additive_attention_forward
 from .attention_multiplicative import general_attention_backward, general_attention_forward
 from .encoder import _encoder_backward, _encoder_forward, check_prefix_mask
@@ -96,6 +96,17 @@ def _check_batch(src_ids, src_mask, tgt_in, sizes, where):
     keep, lengths = check_prefix_mask(src_mask, sizes, where, name="src_mask")
     check_ids("tgt_in", tgt_in, sizes["V_t"], ("T_t", "N"), sizes, where=where)
     return keep, lengths
+
+
+def _check_targets(tgt_out, tgt_mask, sizes, where):
+    """tgt_out (T_t, N) ids and tgt_mask (T_t, N), named as the caller named them."""
+    check_ids("tgt_out", tgt_out, sizes["V_t"], ("T_t", "N"), sizes, where=where)
+    if not isinstance(tgt_mask, np.ndarray):
+        raise TypeError(
+            f"{where}: tgt_mask must be a NumPy array of shape (T_t, N) holding True/False, "
+            f"got {type(tgt_mask).__name__}"
+        )
+    check_shape("tgt_mask", tgt_mask.shape, ("T_t", "N"), sizes, where=where)
 
 
 def _seq2seq_forward(src_ids, keep, lengths, tgt_in, params, cell, kind, bidirectional):
@@ -281,7 +292,7 @@ def seq2seq_loss(src_ids, src_mask, tgt_in, tgt_out, tgt_mask, params, cell="gru
     where = "seq2seq_loss"
     sizes, kind, bidirectional = _check_model(params, cell, where)
     keep, lengths = _check_batch(src_ids, src_mask, tgt_in, sizes, where)
-    check_ids("tgt_out", tgt_out, sizes["V_t"], ("T_t", "N"), sizes, where=where)
+    _check_targets(tgt_out, tgt_mask, sizes, where)
     return _seq2seq_loss(
         src_ids, keep, lengths, tgt_in, tgt_out, tgt_mask, params, cell, kind, bidirectional
     )

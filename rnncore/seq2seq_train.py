@@ -21,7 +21,7 @@ from .encoder import _encoder_forward
 from .functional import _log_softmax
 from .layers import embedding_forward
 from .recurrent import CELLS
-from .seq2seq import _ATTENTION, _cell_forward, _check_batch, _seq2seq_loss
+from .seq2seq import _ATTENTION, _cell_forward, _check_batch, _check_targets, _seq2seq_loss
 from .seq2seq_params import _check_model, _sub
 from .tasks_seq2seq import BOS_ID, EOS_ID
 from .training import OPTIMIZERS, _fit
@@ -201,7 +201,7 @@ def train_seq2seq(
         src_ids, src_mask, tgt_in, tgt_out, tgt_mask = batch
         batch_sizes = Sizes(V_s=sizes["V_s"], V_t=sizes["V_t"])  # lengths vary batch to batch
         keep, lengths = _check_batch(src_ids, src_mask, tgt_in, batch_sizes, where)
-        check_ids("tgt_out", tgt_out, sizes["V_t"], ("T_t", "N"), batch_sizes, where=where)
+        _check_targets(tgt_out, tgt_mask, batch_sizes, where)
         return _seq2seq_loss(
             src_ids, keep, lengths, tgt_in, tgt_out, tgt_mask, params, cell, kind, bidirectional
         )

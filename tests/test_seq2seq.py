@@ -260,6 +260,10 @@ def test_model_bad_input():
         rc.seq2seq_backward(np.zeros((4, 3, 7)), None)
     with pytest.raises(ValueError, match=r"tgt_out has shape \(3, 3\)"):
         rc.seq2seq_loss(src, src_mask, tgt_in, tgt_out[:3], tgt_mask, params, "gru")
+    with pytest.raises(ValueError, match=r"tgt_mask has shape \(4, 2\).*\(T_t, N\) = \(4, 3\)"):
+        rc.seq2seq_loss(src, src_mask, tgt_in, tgt_out, tgt_mask[:, :2], params, "gru")
+    with pytest.raises(TypeError, match="tgt_mask must be a NumPy array"):
+        rc.seq2seq_loss(src, src_mask, tgt_in, tgt_out, None, params, "gru")
     step_fn, state0 = rc.seq2seq_step_fn(params, src[:, 0], "gru")
     with pytest.raises(ValueError, match="outside the vocabulary's range 0..6"):
         step_fn(np.array([7]), state0)
