@@ -225,6 +225,7 @@ def beam_search(step_fn, state0, bos_id, eos_id, beam_width, max_len, length_pen
         keep = beam_width - len(finished)
         # stable sort: among equal scores the lower (parent, token) wins, as np.argmax does
         best = np.argsort(-candidates, kind="stable")[:keep]
+        best = best[np.isfinite(candidates[best])]  # probability 0: not a hypothesis at all
         parents, words = best // V, best % V
         survivors = []
         for b, w, total in zip(parents, words, candidates[best]):

@@ -208,3 +208,15 @@ def test_bad_input():
 
     with pytest.raises(ValueError, match="new state must have leading size B = 1"):
         greedy_decode(lost_state, state0, BOS, EOS, 3)
+
+
+def test_impossible_tokens_are_never_proposed():
+    table = np.array([[0, 0.5, 0.5, 0], [0.25] * 4, [0, 1.0, 0, 0], [0.25] * 4])
+    log_table = np.log(table, where=table > 0, out=np.full_like(table, -np.inf))
+
+    def step_fn(tokens, state):
+        return log_table[tokens], state
+
+    results = beam_search(step_fn, np.zeros((1, 1)), BOS, EOS, 10, 4)
+    assert [tokens for tokens, _ in results] == [[EOS], [2, EOS]]  # the only two outputs
+    assert all(np.isfinite(score) for _, score in results)
