@@ -38,8 +38,10 @@ def bidirectional_stack(layers: int = 2, steps: int = 4, words: tuple[str, ...] 
     if words and len(words) != steps:
         raise ValueError(f"words must have one entry per step ({steps}), got {len(words)}")
     fwd, bwd, blue = ink("hidden"), ink("backward"), ink("input")
-    left = 150
-    width = left + SPACING * (steps - 1) + 110
+    # one layer needs no "layer" labels on the left, and fits five steps more tightly
+    spacing = SPACING if layers > 1 else 118
+    left = 150 if layers > 1 else 66
+    width = left + spacing * (steps - 1) + 100
     top_out = 40
     # y of each layer's rows, from the top: outputs, then layer L ... layer 1, then inputs
     layer_base = {}  # layer -> y of its forward row
@@ -51,8 +53,9 @@ def bidirectional_stack(layers: int = 2, steps: int = 4, words: tuple[str, ...] 
     height = x_row + (48 if words else 26)
     title = f"A {'deep ' if layers > 1 else ''}bidirectional RNN: {layers} layer(s), {steps} steps"
     d = Drawing(width, height, title)
-    columns = [left + SPACING * k for k in range(steps)]
-    step_names = [str(k + 1) for k in range(steps - 1)] + ["T"]
+    columns = [left + spacing * k for k in range(steps)]
+    # a generic sequence ends at step T; a sentence's words are numbered
+    step_names = [str(k + 1) for k in range(steps - 1)] + [str(steps) if words else "T"]
 
     for layer in range(1, layers + 1):
         yf, yb = layer_base[layer], layer_base[layer] - ROW_GAP
@@ -64,7 +67,8 @@ def bidirectional_stack(layers: int = 2, steps: int = 4, words: tuple[str, ...] 
         with d.part(f"layer-{layer}-right-to-left", "backward"):
             for a, b in zip(columns, columns[1:]):
                 d.wire([(b - NODE_W / 2, yb), (a + NODE_W / 2, yb)], colour=bwd, width=2.2)
-        d.text(30, (yf + yb) / 2 + 5, f"layer {layer}", size=13, anchor="start", plain=True)
+        if layers > 1:
+            d.text(30, (yf + yb) / 2 + 5, f"layer {layer}", size=13, anchor="start", plain=True)
         for cx, t in zip(columns, step_names):
             below = yf + NODE_H / 2 + 36  # where this layer's input arrives
             source = blue if layer == 1 else INK

@@ -227,8 +227,9 @@ class Drawing:
         if plain:
             style = f' font-weight="{weight}"' if weight else ""
             self._emit(
-                f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
-                f'fill="{colour}" text-anchor="{anchor}"{style}>{html.escape(label)}</text>'
+                f'<text class="words" x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" '
+                f'font-size="{size}" fill="{colour}" text-anchor="{anchor}"{style}>'
+                f"{html.escape(label)}</text>"
             )
             return
         accent, runs = parse_label(label)
@@ -284,7 +285,9 @@ class Drawing:
             m = (a + b) / 2
             q = (a + m) / 2
             d = f"M{a:.1f},{y:.1f} Q{q:.1f},{y - 2 * h:.1f} {m:.1f},{y:.1f} T{b:.1f},{y:.1f}"
-            self._emit(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+            self._emit(
+                f'<path class="accent" d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
+            )
             return
         a, b = x + 0.05 * w, x + 0.95 * w + 2
         tip, tail = (b, a) if kind == ">" else (a, b)
@@ -296,7 +299,7 @@ class Drawing:
             f"L{tip - sign * head:.1f},{y + head * 0.55:.1f}"
         )
         self._emit(
-            f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.4" '
+            f'<path class="accent" d="{d}" fill="none" stroke="{colour}" stroke-width="1.4" '
             'stroke-linecap="round" stroke-linejoin="round"/>'
         )
 
