@@ -39,7 +39,7 @@ DIAGRAMS = {
 EXPECTED_LABELS = {
     "unrolled_rnn": {"x_{t}", "h_{t}", "h_{0}", "x_{1}", "h_{3}", "h_{T}", "W_{xh}", "W_{hh}"},
     "rnn_cell": {"x_{t}", "h_{t-1}", "h_{t}", "W_{xh}", "W_{hh}", "b_{h}", "a_{t}", "tanh"},
-    "bptt_graph": {"x_{t}", "h_{t}", "h_{t-1}", "h_{t+1}", "o_{t}", "ℓ_{t}", "h_{t+1}"},
+    "bptt_graph": {"x_{t}", "h_{t}", "h_{t-1}", "h_{t+1}", "o_{t}", "ℓ_{t}"},
     "gru_cell_1": {"x_{t}", "h_{t-1}", "h_{t}", "~h_{t}", "tanh"},
     "gru_cell_2": {"x_{t}", "h_{t-1}", "~h_{t}", "r_{t}", "σ"},
     "gru_cell_3": {"x_{t}", "h_{t-1}", "h_{t}", "~h_{t}", "r_{t}", "z_{t}"},
@@ -172,8 +172,16 @@ def _symbol_role(label: str, diagram: str) -> str | None:
         return "hidden"
     if first == "o":
         return "show" if diagram.startswith("lstm") else "output"
-    return {"x": "input", "h": "hidden", "c": "cell", "f": "keep", "z": "keep", "i": "write",
-            "r": "write", "ℓ": "output"}.get(first)
+    return {
+        "x": "input",
+        "h": "hidden",
+        "c": "cell",
+        "f": "keep",
+        "z": "keep",
+        "i": "write",
+        "r": "write",
+        "ℓ": "output",
+    }.get(first)
 
 
 @pytest.mark.parametrize("name", list(DIAGRAMS))
@@ -210,9 +218,19 @@ def test_lstm_cell_state_is_highlighted_as_the_highway():
 @pytest.mark.parametrize(
     ("builder", "stages", "new_parts"),
     [
-        (dg.gru_cell, dg.GRU_STAGES, {2: {"reset-gate", "reset", "previous-state-to-gates"}, 3: {"update-gate", "interpolation"}}),
-        (dg.lstm_cell, dg.LSTM_STAGES, {2: {"input-gate", "candidate", "write"},
-                                        3: {"output-gate", "squash", "new-state"}}),
+        (
+            dg.gru_cell,
+            dg.GRU_STAGES,
+            {
+                2: {"reset-gate", "reset", "previous-state-to-gates"},
+                3: {"update-gate", "interpolation"},
+            },
+        ),
+        (
+            dg.lstm_cell,
+            dg.LSTM_STAGES,
+            {2: {"input-gate", "candidate", "write"}, 3: {"output-gate", "squash", "new-state"}},
+        ),
     ],
 )
 def test_cells_are_built_up_gate_by_gate(builder, stages, new_parts):
@@ -303,7 +321,7 @@ def coloured_groups(source: str) -> list[tuple[str, str]]:
     groups = []
     for match in TEXTCOLOR.finditer(source):
         i = match.end()
-        assert source[i] == "{", f"\\textcolor without a body at {source[match.start():i + 20]!r}"
+        assert source[i] == "{", f"\\textcolor without a body at {source[match.start() : i + 20]!r}"
         depth, j = 0, i
         while True:
             depth += {"{": 1, "}": -1}.get(source[j], 0)
@@ -389,6 +407,8 @@ def test_equation_colours_match_the_diagrams_beside_them(chapter):
 def test_chapter_calls_the_diagrams_it_is_said_to_show(chapter):
     source = (ROOT / "book" / f"{chapter}.md").read_text()
     calls = re.findall(r"figure\(\s*(\w+)\(", source)
-    expected = [name.rsplit("_", 1)[0] if name[-1].isdigit() else name for name in CHAPTERS[chapter]]
+    expected = [
+        name.rsplit("_", 1)[0] if name[-1].isdigit() else name for name in CHAPTERS[chapter]
+    ]
     expected = [{"bidirectional": "bidirectional_stack"}.get(n, n) for n in expected]
     assert calls == expected

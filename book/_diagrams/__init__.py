@@ -17,7 +17,7 @@ from IPython.display import HTML
 from .bptt import bptt_graph
 from .gru import GRU_STAGES, gru_cell
 from .lstm import LSTM_STAGES, lstm_cell
-from .palette import PALETTE, ink, tex, tint
+from .palette import PALETTE, ink
 from .rnn import rnn_cell, unrolled_rnn
 from .stacks import bidirectional_stack
 from .svg import Drawing
@@ -35,8 +35,6 @@ __all__ = [
     "ink",
     "lstm_cell",
     "rnn_cell",
-    "tex",
-    "tint",
     "unrolled_rnn",
 ]
 

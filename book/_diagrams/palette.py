@@ -69,11 +69,6 @@ def tint(role: str) -> str:
     return PALETTE[role].tint
 
 
-def tex(role: str, body: str) -> str:
-    r"""``body`` coloured for MathJax: ``\textcolor{#rrggbb}{body}``."""
-    return rf"\textcolor{{{ink(role)}}}{{{body}}}"
-
-
 def role_of(colour: str) -> str | None:
     """The role whose ink is ``colour`` (case-insensitive), or None."""
     for name, role in PALETTE.items():
