@@ -596,7 +596,7 @@ def test_cell_diagrams_are_displayed_within_the_page(browser, site_url, docname,
     for n, d in enumerate(diagrams, start=1):
         where = f"diagram {n} ({d['name']}) at {width} px"
         assert d["onTop"], f"{where}: hidden under another element"
-        assert d["width"] > min(300, 0.6 * width) and d["height"] > 100, f"{where}: {d}"
+        assert d["width"] > min(300, 0.6 * width) and d["height"] > 60, f"{where}: {d}"
         assert d["left"] >= 0 and d["right"] <= d["viewport"] + 0.5, (
             f"{where}: outside the viewport"
         )

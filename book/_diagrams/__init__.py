@@ -45,13 +45,15 @@ def figure_html(drawing: Drawing, caption: str) -> str:
         raise ValueError("caption must not be empty: every diagram needs one")
     return (
         '<figure class="rnn-diagram" style="margin: 1em auto; text-align: center">'
-        f'<div style="max-width: {drawing.width:.0f}px; margin: 0 auto">'
+        # a white ground: the drawing stays legible when the site is switched to dark mode
+        f'<div style="max-width: {drawing.width:.0f}px; margin: 0 auto; background: #fff; '
+        'border-radius: 6px">'
         + str(drawing).replace(
             'class="rnn-diagram-svg"',
             'class="rnn-diagram-svg" style="width: 100%; height: auto; display: block"',
         )
         + "</div>"
-        f'<figcaption style="font-size: 0.92em; color: #444; margin-top: 0.5em">{caption}'
+        f'<figcaption style="font-size: 0.92em; font-weight: 400; margin-top: 0.5em">{caption}'
         "</figcaption></figure>"
     )
 

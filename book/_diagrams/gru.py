@@ -55,7 +55,6 @@ def gru_cell(stage: int = 3) -> Drawing:
         d.wire([(160, XLINE), (400, XLINE), (400, 253)], colour=blue)
         if stage >= 2:
             d.wire([(160, XLINE), (160, BUS)], colour=blue, arrow=False)
-            d.dot(160, BUS, blue)
 
     if stage >= 2:
         with d.part("previous-state-to-gates", "hidden"):

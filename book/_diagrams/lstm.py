@@ -52,7 +52,6 @@ def lstm_cell(stage: int = 3) -> Drawing:
     with d.part("input", "input"):
         d.text(150, 364, "x_t", colour=blue, size=17)
         d.wire([(150, 346), (150, BUS)], colour=blue, arrow=False)
-        d.dot(150, BUS, blue)
 
     with d.part("forget-gate", "keep"):
         d.wire([(200, BUS), (200, 247)], colour=hidden)

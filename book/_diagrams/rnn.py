@@ -9,18 +9,27 @@ from .svg import Drawing
 BLUE, GREEN = ink("input"), ink("hidden")
 
 
-def _mini_cell(d: Drawing, cx, cy, t_label, x_label, h_label, show_wxh=True):
+HALF = 30  # half the width of one unrolled cell
+
+
+def _mini_cell(d: Drawing, cx, cy, t_label, x_label, h_label):
     """One unrolled step: x_t below, the cell, h_t above."""
     with d.part(f"input-{t_label}", "input"):
-        d.text(cx, cy + 100, x_label, colour=BLUE, size=17)
-        d.wire([(cx, cy + 80), (cx, cy + 26)], colour=BLUE)
-        if show_wxh:
-            d.text(cx + 7, cy + 58, "W_{xh}", colour=BLUE, size=14, anchor="start")
+        d.text(cx, cy + 100, x_label, colour=BLUE, size=18)
+        d.wire([(cx, cy + 80), (cx, cy + 24)], colour=BLUE)
+        d.text(cx + 7, cy + 58, "W_{xh}", colour=BLUE, size=15, anchor="start")
     with d.part(f"cell-{t_label}", "hidden"):
-        layer(d, cx, cy, "tanh", "hidden", w=68, h=46)
+        layer(d, cx, cy, "tanh", "hidden", w=2 * HALF, h=44)
     with d.part(f"state-{t_label}", "hidden"):
-        d.wire([(cx, cy - 23), (cx, cy - 76)], colour=GREEN)
-        d.text(cx, cy - 84, h_label, colour=GREEN, size=17)
+        d.wire([(cx, cy - 22), (cx, cy - 74)], colour=GREEN)
+        d.text(cx, cy - 82, h_label, colour=GREEN, size=18)
+
+
+def _recurrence(d: Drawing, name, start, end, cy, label=True):
+    with d.part(name, "hidden"):
+        d.wire([(start, cy), (end, cy)], colour=GREEN)
+        if label:
+            d.text((start + end) / 2, cy - 9, "W_{hh}", colour=GREEN, size=15)
 
 
 def unrolled_rnn() -> Drawing:
@@ -29,43 +38,38 @@ def unrolled_rnn() -> Drawing:
     Every unrolled step carries the same labels ``W_xh`` and ``W_hh``: the weights are
     shared across time.
     """
-    d = Drawing(840, 232, "An RNN folded and unrolled in time with shared weights")
+    d = Drawing(752, 232, "An RNN folded and unrolled in time with shared weights")
     cy = 118
     # folded: one cell whose state loops back into itself
-    _mini_cell(d, 80, cy, "loop", "x_t", "h_t")
+    _mini_cell(d, 62, cy, "loop", "x_t", "h_t")
     with d.part("recurrence-loop", "hidden"):
         loop = [
-            (114, cy + 8),
-            (150, cy + 8),
-            (150, cy - 48),
-            (14, cy - 48),
-            (14, cy + 8),
-            (46, cy + 8),
+            (92, cy + 8),
+            (124, cy + 8),
+            (124, cy - 48),
+            (8, cy - 48),
+            (8, cy + 8),
+            (32, cy + 8),
         ]
         d.wire(loop, colour=GREEN)
-        d.text(156, cy - 20, "W_{hh}", colour=GREEN, size=14, anchor="start")
+        d.text(130, cy - 20, "W_{hh}", colour=GREEN, size=15, anchor="start")
         # the output arrow passes over the loop
-        d.wire([(80, cy - 23), (80, cy - 76)], colour=GREEN, halo=True)
-    d.text(222, cy + 9, "=", size=30, plain=True)
+        d.wire([(62, cy - 22), (62, cy - 74)], colour=GREEN, halo=True)
+    d.text(194, cy + 9, "=", size=30, plain=True)
 
     # unrolled: h_0 -> step 1 -> step 2 -> step 3 -> ... -> step T
-    centres = {"1": 364, "2": 496, "3": 628, "T": 796}
     with d.part("initial-state", "hidden"):
-        d.text(266, cy + 6, "h_0", colour=GREEN, size=17)
-    previous_right = 284
+        d.text(228, cy + 6, "h_0", colour=GREEN, size=18)
+    centres = {"1": 312, "2": 434, "3": 556, "T": 712}
+    previous_right = 244
     for t, cx in centres.items():
-        _mini_cell(d, cx, cy, t, f"x_{t}", f"h_{t}", show_wxh=True)
-        if t == "T":
-            d.text(712, cy + 6, r"\cdots", size=20)
-            previous_right = 730
-        with d.part(f"recurrence-{t}", "hidden"):
-            d.wire([(previous_right, cy), (cx - 34, cy)], colour=GREEN)
-            mid = (previous_right + cx - 34) / 2
-            d.text(mid, cy - 9, "W_{hh}", colour=GREEN, size=14)
-        previous_right = cx + 34
-        if t == "3":
-            with d.part("recurrence-to-dots", "hidden"):
-                d.wire([(previous_right, cy), (696, cy)], colour=GREEN)
+        _mini_cell(d, cx, cy, t, f"x_{t}", f"h_{t}")
+        if t == "T":  # steps 4 .. T-1 are left out
+            _recurrence(d, "recurrence-to-dots", previous_right, 614, cy, label=False)
+            d.text(630, cy + 6, r"\cdots", size=20)
+            previous_right = 644
+        _recurrence(d, f"recurrence-{t}", previous_right, cx - HALF, cy)
+        previous_right = cx + HALF
     return d
 
 

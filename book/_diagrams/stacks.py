@@ -1,8 +1,9 @@
 """Chapter 8: bidirectional layers, stacked into a deep network.
 
 Each layer has two rows of cells: left to right (green, below) and right to left
-(violet, above). Both rows read the layer's input; where their outputs meet (a dot)
-they are concatenated, [>h_t, <h_t], and that is the next layer's input.
+(violet, above). Both rows read the layer's input (a dot: the line is copied); where
+their outputs meet they are concatenated, [>h_t, <h_t], and that is the next layer's
+input, as lines that meet are concatenated in Olah's figures.
 """
 
 from __future__ import annotations
@@ -106,7 +107,6 @@ def bidirectional_stack(layers: int = 2, steps: int = 4, words: tuple[str, ...] 
             with d.part(f"layer-{layer}-backward-{t}", "backward"):
                 _node(d, cx, yb, f"<h{sup}_{t}", "backward")
                 d.wire([(cx, yb - NODE_H / 2), (cx, yb - 46)], colour=bwd, arrow=False)
-            d.dot(cx, yb - 46, INK, r=4)
 
     with d.part("outputs", "output"):
         top_layer = layer_base[layers] - ROW_GAP - 46
