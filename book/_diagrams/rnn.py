@@ -38,7 +38,7 @@ def unrolled_rnn() -> Drawing:
     Every unrolled step carries the same labels ``W_xh`` and ``W_hh``: the weights are
     shared across time.
     """
-    d = Drawing(752, 232, "An RNN folded and unrolled in time with shared weights")
+    d = Drawing(752, 232, "An RNN as a loop, and unrolled over T steps with the same W_xh and W_hh")
     cy = 118
     # folded: one cell whose state loops back into itself
     _mini_cell(d, 62, cy, "loop", "x_t", "h_t")
@@ -75,7 +75,7 @@ def unrolled_rnn() -> Drawing:
 
 def rnn_cell() -> Drawing:
     """Inside one step: a_t = x_t W_xh + h_{t-1} W_hh + b_h, then h_t = tanh(a_t)."""
-    d = Drawing(600, 290, "The inside of an RNN cell")
+    d = Drawing(600, 290, "One RNN step: h_{t-1} W_hh + x_t W_xh + b_h, through tanh, gives h_t")
     cy = 150
     cell_frame(d, 110, 50, 370, 190)
     with d.part("previous-state", "hidden"):
