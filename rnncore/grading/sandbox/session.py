@@ -1,7 +1,7 @@
 """The grader's side of a sandbox: start it, run a notebook's cells in it, call its functions.
 
 :class:`Sandbox` owns one sandboxed process (:mod:`.bwrap`) running
-:mod:`.runtime`. :meth:`Sandbox.run_cell` executes one of the student's code
+``runtime.py``. :meth:`Sandbox.run_cell` executes one of the student's code
 cells there; :meth:`Sandbox.function` returns a :class:`RemoteFunction`, a
 callable that the checks of :mod:`rnncore.grading` use like the student's own
 function. Arguments go in and results come back as data (:mod:`.wire`); an
@@ -346,6 +346,7 @@ class Sandbox:
         }
 
     def function(self, name: str) -> RemoteFunction:
+        """The student's function ``name`` as a callable the checks can use."""
         return RemoteFunction(self, name)
 
     def value(self, name: str):
