@@ -59,7 +59,12 @@ def grade_one(course: str, assignment: str, student: str, unsafe: bool = False) 
     if unsafe:
         os.environ["RNNBOOK_UNSAFE_GRADING"] = "1"
     try:
-        result = _api(str(course)).autograde(assignment, student, force=True, create=True)
+        api = _api(str(course))
+        if api.coursedir.db_url.startswith("sqlite"):
+            from .autograde import prestart
+
+            prestart(deny=[os.path.dirname(api.coursedir.db_url.split("///", 1)[1])])
+        result = api.autograde(assignment, student, force=True, create=True)
     except Exception as err:  # noqa: BLE001 - reported, never a crash of the grading run
         result = {"success": False, "error": f"{type(err).__name__}: {err}", "log": ""}
     log = "\n".join(str(result.get(k) or "") for k in ("log", "error")).strip()
