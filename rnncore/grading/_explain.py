@@ -281,7 +281,15 @@ def _broadcast_text(code, verb, a, b) -> str:
 
 
 def _describe(node, left, right, op, frame):
-    a, b = _shape(_value(left, frame)), _shape(_value(right, frame))
+    values = (_value(left, frame), _value(right, frame))
+    for side, value in zip((left, right), values):
+        if value is None:
+            return (
+                f"`{ast.unparse(node)}` uses `{ast.unparse(side)}`, which is None, as an "
+                'array. (An argument documented as "or None" means you build the default '
+                "yourself, e.g. a state of zeros.)"
+            )
+    a, b = _shape(values[0]), _shape(values[1])
     if a is None or b is None:
         return None
     code = ast.unparse(node)
@@ -305,8 +313,9 @@ def _describe(node, left, right, op, frame):
 
 def _is_shape_error(exc: BaseException) -> bool:
     text = str(exc)
-    return isinstance(exc, ValueError) and (
+    return isinstance(exc, (ValueError, TypeError)) and (
         text.startswith("matmul:")
+        or "unsupported operand type(s)" in text
         or "not aligned" in text
         or "could not be broadcast" in text
         or "non-broadcastable output operand" in text
