@@ -134,7 +134,11 @@ def check_backward(
 
         # 1. the forward pass must be right before its gradients can be
         raw = call(
-            student_forward, case.args, name=pair.forward, arg_names=(*pair.inputs, "params")
+            student_forward,
+            case.args,
+            name=pair.forward,
+            arg_names=(*pair.inputs, "params"),
+            case=case.label,
         )
         fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
 
@@ -169,6 +173,7 @@ def check_backward(
             name=pair.backward,
             arg_names=(*pair.upstream, "cache"),
             keep=("cache",),
+            case=case.label,
         )
 
         def produce(fns, case=case):

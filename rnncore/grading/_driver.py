@@ -38,11 +38,18 @@ class Out(NamedTuple):
     part: str = "values"
 
 
-def read(value, out: Out, expected, name: str, dtype=None, source="x"):
+def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
     """Check the type and shape (and on float32 cases the dtype) of one returned value."""
     if out.kind == "array":
         return array_out(
-            value, out.what, expected.shape, name, out.letters, dtype=dtype, source=source
+            value,
+            out.what,
+            expected.shape,
+            name,
+            out.letters,
+            dtype=dtype,
+            source=source,
+            case=case,
         )
     if out.kind == "number":
         return number_out(value, out.what, name)
@@ -167,11 +174,15 @@ def check_function(
             refuse=refuse,
             keep=keep,
             allow_files=allow_files,
+            case=case.label,
         )
         history.append((_producer(case), raw))
         with diagnosing(name, history, mistakes, _view(outs), lambda k=k: later(k)):
             got = unpack(raw, len(outs), what, name)
-            mine = [read(v, o, e, name, dtype, source) for v, o, e in zip(got, outs, expected)]
+            mine = [
+                read(v, o, e, name, dtype, source, case.label)
+                for v, o, e in zip(got, outs, expected)
+            ]
             for v, o, e in zip(mine, outs, expected):
                 if o.kind != "cache" and (o.part in chosen or case.extra.get("part") in chosen):
                     values(v, o, e, name, case.label, case_tol)

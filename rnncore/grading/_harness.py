@@ -118,7 +118,7 @@ def _changed(before, after) -> str | None:
     return None
 
 
-def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_files=()):
+def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_files=(), case=""):
     """Run ``fn(*args, **kwargs)`` as graded code and return what it returned.
 
     Parameters
@@ -139,6 +139,9 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
         Arguments that may change (a random generator).
     allow_files : tuple of str
         rnncore files whose code may run inside ``fn`` (see ``_watch``).
+    case : str
+        The case's label (``" (for N=3, D=4, H=5)"``), for the message of an
+        exception.
 
     Raises
     ------
@@ -173,7 +176,7 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
             "NumPy.",
         ) from None
     except (Exception, SystemExit) as err:
-        raise fail(name, raised_text(err)) from None
+        raise fail(name, raised_text(err, case)) from None
     finally:
         np.random.set_state(state)
     if rnncore_calls:
@@ -201,12 +204,18 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
     return out
 
 
-def raised_text(err: BaseException) -> str:
-    """ "your function raised X (line n of your code: `...`): message", shape errors explained."""
+def raised_text(err: BaseException, case: str = "") -> str:
+    """What a student reads about an exception their code raised.
+
+    ``"your function raised X (for N=3, ...) at line n of your code: `...`"``
+    and, on the next line, the exception's message; NumPy's shape errors are
+    explained with the operands and their shapes instead
+    (:func:`~rnncore.grading._explain.explain_exception`).
+    """
     where = _student_frame(err.__traceback__)
-    line = f" (line {where[0]} of your code: `{where[1]}`)" if where else ""
-    text = explain_exception(err, err.__traceback__) or str(err)
-    return f"your function raised {type(err).__name__}{line}: {text}"
+    line = f" at line {where[0]} of your code: `{where[1]}`" if where else ""
+    text = explain_exception(err, err.__traceback__) or f"{type(err).__name__}: {err}"
+    return f"your function raised {type(err).__name__}{case}{line}\n{text}"
 
 
 def run_quietly(fn, *args, **kwargs):
@@ -247,12 +256,13 @@ def shape_text(letters, shape) -> str:
 
 
 def array_out(
-    value, what: str, shape, name: str, letters=(), finite=True, *, dtype=None, source="x"
+    value, what: str, shape, name: str, letters=(), finite=True, *, dtype=None, source="x", case=""
 ) -> np.ndarray:
     """Check a returned array: an ndarray of floats, the expected shape (and dtype), finite.
 
     ``dtype`` is the input's floating dtype on a case that promises it back
-    (float32 cases), ``source`` the argument to take it from in the hint.
+    (float32 cases), ``source`` the argument to take it from in the hint,
+    ``case`` the case's label.
     """
     if not isinstance(value, np.ndarray):
         hint = " (convert it with np.array(...))" if isinstance(value, (list, tuple)) else ""
@@ -266,8 +276,8 @@ def array_out(
     if dtype is not None and value.dtype != dtype:
         raise fail(
             name,
-            f"{what} is {value.dtype} but the inputs were {np.dtype(dtype)}: build new arrays "
-            f"with the input's dtype (np.zeros(..., dtype={source}.dtype)).",
+            f"{what} is {value.dtype}{case} but the inputs were {np.dtype(dtype)}: build new "
+            f"arrays with the input's dtype (np.zeros(..., dtype={source}.dtype)).",
         )
     if value.shape != tuple(shape):
         raise fail(
