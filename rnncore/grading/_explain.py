@@ -88,11 +88,29 @@ def _positions(code, lasti):
 
 
 def _statement(frame, lineno: int):
-    """The source of the statement around ``lineno`` and the line it starts on."""
+    """The innermost statement around ``lineno`` (parsed), the line it starts on, its indent."""
     filename = frame.f_code.co_filename
     lines = linecache.getlines(filename, frame.f_globals)
     if not lines or lineno > len(lines):
         return None
+    try:
+        tree = ast.parse("".join(lines))
+    except SyntaxError:  # not a whole module (or not Python): try the lines around it alone
+        return _statement_alone(lines, lineno)
+    around = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt)
+        and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.lineno <= lineno <= node.end_lineno
+    ]
+    if not around:
+        return None
+    innermost = min(around, key=lambda node: node.end_lineno - node.lineno)
+    return innermost, 1, 0  # positions in the tree are the file's own
+
+
+def _statement_alone(lines, lineno: int):
     for start in range(lineno, max(lineno - 20, 0), -1):  # a statement may span lines
         for stop in range(lineno, min(lineno + 20, len(lines)) + 1):
             text = "".join(lines[start - 1 : stop])
