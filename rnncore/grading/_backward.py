@@ -71,7 +71,8 @@ class Pair(NamedTuple):
     over_time: tuple = ()  # gradients compared one time step at a time, from the last back
 
 
-def _stages_text(pair: Pair) -> str:
+def stages_text(pair: Pair) -> str:
+    """ "output gate (b_o, W_xo, W_ho) → cell state (dc_prev) → ...": the order, for messages."""
     return " → ".join(
         stage if stage.startswith(names[0]) else f"{stage} ({', '.join(names)})"
         for stage, names in pair.order
@@ -91,7 +92,7 @@ def _first_wrong(pair: Pair, stage: str, what: str, err: AssertionError, more: s
     where = "" if not stage or stage.startswith(what.split("[")[0]) else f", at the {stage}"
     return fail(
         pair.backward,
-        str(err).split(": ", 1)[1] + f"\nIn the order of the backward pass ({_stages_text(pair)}), "
+        str(err).split(": ", 1)[1] + f"\nIn the order of the backward pass ({stages_text(pair)}), "
         f"{what} is the first gradient that differs{where}: look there first.{more}",
     )
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from ._backward import ALIASES as BACKWARD_ALIASES
 from ._backward import PARTS as BACKWARD_PARTS
-from ._backward import Pair, check_backward
+from ._backward import Pair, stages_text, check_backward
 from ._compare import ATOL, FLOAT32_TOL, RTOL
 from ._driver import GRADCHECK_TOL, check_function, reference
 from ._harness import ALL, student_facing
@@ -142,9 +142,15 @@ def docstring(spec: Spec) -> str:
         head = f"Check ``{spec.name}({', '.join(spec.arg_names)}) -> {spec.returns}``."
         params = f"student_fn : callable\n    The student's ``{spec.name}``.\n"
     kinds, parts = _parts_text(spec)
+    about = spec.about
+    if spec.pair is not None:
+        about += (
+            " Gradients are compared in the order of the backward pass, "
+            f"{stages_text(spec.pair)}, and a failure names the first that differs."
+        )
     rules = f"Tolerances: {_tolerance_text(spec)}. Refused while the student's code runs: "
     return (
-        f"{head}\n\n{_fill(spec.about)}\n\n{_fill(rules + spec.refuse_text)}.\n\n"
+        f"{head}\n\n{_fill(about)}\n\n{_fill(rules + spec.refuse_text)}.\n\n"
         f"Parameters\n----------\n{params}"
         "hidden : bool\n    Run the hidden cases too.\n"
         f"part : {kinds}\n{_fill(parts, '    ')}\n\n"
