@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from ._backward import ALIASES as BACKWARD_ALIASES
 from ._backward import PARTS as BACKWARD_PARTS
-from ._backward import Pair, stages_text, check_backward
+from ._backward import Pair, check_backward, stages_text
 from ._compare import ATOL, FLOAT32_TOL, RTOL
 from ._driver import GRADCHECK_TOL, check_function, reference
 from ._harness import ALL, student_facing
