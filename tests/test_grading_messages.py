@@ -141,3 +141,41 @@ def test_rnn_cell_backward_reports_the_bias_before_dx():
     """1 − h for tanh' spoils da; b_h = Σ da is the first gradient computed from it."""
     text = _mutant_message("rnn_cell_backward", 0)
     assert "wrong values in grads['b_h']" in text and "at the bias" in text
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_a_failure_shows_the_message_only_and_a_pass_one_tick(tmp_path):
+    """What JupyterLab and nbgrader record: the error output's traceback is the message."""
+    import os
+    import sys
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "import numpy as np\nfrom rnncore import grading",
+        "def rnn_cell_forward(x, h_prev, params):\n"
+        '    h = np.tanh(x @ params["W_hh"] + h_prev @ params["W_hh"] + params["b_h"])\n'
+        "    return h, None",
+        "grading.check_rnn_cell_forward(rnn_cell_forward)",
+        "def rnn_cell_forward(x, h_prev, params):\n"
+        '    h = np.tanh(x @ params["W_xh"] + h_prev @ params["W_hh"] + params["b_h"])\n'
+        "    return h, None",
+        "grading.check_rnn_cell_forward(rnn_cell_forward)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
+    (error,) = nb.cells[2].outputs
+    assert error.output_type == "error" and error.ename == "CheckFailed"
+    assert error.traceback == error.evalue.splitlines()  # no frames, no colours, no paths
+    assert error.traceback[0].startswith(
+        "rnn_cell_forward: your function raised ValueError (for N=3, D=4, H=5) at line 2 "
+        'of your code: `h = np.tanh(x @ params["W_hh"]'
+    )
+    assert error.traceback[1].startswith("`x @ params['W_hh']` multiplies shapes (3, 4) and (5, 5)")
+    assert not any(ABSOLUTE_PATH.search(line) for line in error.traceback)
+    (tick,) = nb.cells[4].outputs
+    assert (tick.output_type, tick.name) == ("stream", "stdout")
+    assert tick.text == "✓ rnn_cell_forward: shapes and values right on 4 cases\n"
