@@ -185,6 +185,22 @@ def mutant_source(assignment: str, function: str, index: int = 0) -> str:
     return head + f"{function} = {entry}\n"
 
 
+def run_grade_all(*args: str, env=None, timeout: float = 1200):
+    """``python -m scripts.grade_all ARGS`` (what ``make grade`` runs), its output captured."""
+    import subprocess
+
+    from scripts.course import nbgrader_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.grade_all", *args],
+        cwd=ROOT,
+        env=env or nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def autograded(course: Path, student: str, assignment: str) -> nbformat.NotebookNode:
     path = Path(course) / "autograded" / student / assignment / f"{assignment}.ipynb"
     return nbformat.read(path, as_version=4)

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 
 import pytest
 from _course_helpers import (
     ASSIGNMENTS,
-    ROOT,
     autograded,
     catalogue,
     errors,
@@ -38,6 +35,7 @@ from _course_helpers import (
     make_course,
     mutant_source,
     released_notebook,
+    run_grade_all,
     set_cell,
     solution_cells,
     source_notebook,
@@ -46,7 +44,7 @@ from _course_helpers import (
 )
 
 from rnncore.grading.batch import check_grades
-from scripts.course import nbgrader, nbgrader_env
+from scripts.course import nbgrader
 from scripts.grade_all import grade, grade_jobs, gradebook_scores, sync_gradebook
 
 pytestmark = pytest.mark.slow
@@ -306,22 +304,7 @@ def test_grade_all_in_parallel_gives_the_serial_scores_and_a_csv(tmp_path):
     shutil.copytree(parallel, serial)
 
     csv_path = tmp_path / "grades.csv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.grade_all",
-            a,
-            "--course",
-            str(parallel),
-            "--csv",
-            str(csv_path),
-        ],
-        cwd=ROOT,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-    )
+    proc = run_grade_all(a, "--course", str(parallel), "--csv", str(csv_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"grades written to {csv_path}" in proc.stdout
 

@@ -56,9 +56,22 @@ def cluster(tmp_path):
     )  # fmt: skip
     workers = [
         subprocess.Popen(
-            [DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-             "--host", "127.0.0.1", "--death-timeout", "60"],
-            stdout=log, stderr=log, start_new_session=True,
+            [
+                DASK,
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--death-timeout",
+                "60",
+            ],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )  # fmt: skip
         for _ in range(2)
     ]
@@ -95,8 +108,9 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(cluster, tmp_pat
 
     result = {}
     run = threading.Thread(
-        target=lambda: result.update(out=grade_jobs(course, [(A, s) for s in students],
-                                                    scheduler=address))  # fmt: skip
+        target=lambda: result.update(
+            out=grade_jobs(course, [(A, s) for s in students], scheduler=address)
+        )  # fmt: skip
     )
     run.start()
     graded = course / "autograded"

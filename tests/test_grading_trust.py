@@ -12,12 +12,17 @@ import json
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from _course_helpers import ROOT, autograded, filled_in, make_course, set_cell, submit
+from _course_helpers import (
+    autograded,
+    filled_in,
+    make_course,
+    run_grade_all,
+    set_cell,
+    submit,
+)
 
 from rnncore.grading import _cases, _secret
 from rnncore.grading.batch import check_grades
@@ -94,7 +99,10 @@ def totals(course):
 
 def test_honest_noise_costs_nothing_and_shows_in_the_feedback(graded):
     assert totals(graded) == {"good": 6.0, "noisy": 6.0, "sigmoid": 2.0}
-    cells = {c.metadata.nbgrader.get("grade_id"): c for c in autograded(graded, "noisy", A).cells}
+    cells = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c
+        for c in autograded(graded, "noisy", A).cells
+    }
     shown = "".join(o.get("text", "") for o in cells["rnn_cell_forward_values"].outputs)
     assert "debugging: x has shape" in shown and "just checking" in shown
     assert all(
@@ -107,24 +115,7 @@ def test_honest_noise_costs_nothing_and_shows_in_the_feedback(graded):
 
 def run_check(course, tmp_path):
     csv_path = tmp_path / "grades.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.grade_all",
-            A,
-            "--check",
-            "--course",
-            str(course),
-            "--csv",
-            str(csv_path),
-        ],
-        cwd=ROOT,
-        env=nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_grade_all(A, "--check", "--course", str(course), "--csv", str(csv_path))
     return done, csv_path
 
 
@@ -193,15 +184,11 @@ def test_without_bubblewrap_grading_refuses_unless_told_unsafe(tmp_path):
     course = make_course(tmp_path / "course", [A])
     submit(course, "good", A, filled_in(A))
     env = nbgrader_env({"RNNBOOK_BWRAP": str(tmp_path / "no-bwrap-here")})
-    command = [sys.executable, "-m", "scripts.grade_all", A, "--course", str(course), "--serial"]
-    refused = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
+    command = [A, "--course", str(course), "--serial"]
+    refused = run_grade_all(*command, env=env)
     assert refused.returncode == 2 and "REFUSING TO GRADE" in refused.stderr
     assert not (course / "autograded").exists()
-    unsafe = subprocess.run(
-        command + ["--unsafe"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
+    unsafe = run_grade_all(*command, "--unsafe", env=env)
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
     assert "WITHOUT the sandbox" in unsafe.stderr and "6.0 / 6 points" in unsafe.stdout
     assert os.environ.get("RNNBOOK_BWRAP") is None
