@@ -193,3 +193,27 @@ except ValueError as err:
     assert out.stdout.strip() == (
         "`x @ W` multiplies shapes (3, 4) and (5, 5): the inner sizes 4 and 5 must agree."
     )
+
+
+def test_a_function_graded_in_the_sandbox_gets_the_same_explanation():
+    """The sandbox loads this module on its own; the grader's message reads the same."""
+    from rnncore.grading.sandbox import bwrap
+    from rnncore.grading.sandbox.session import Sandbox
+
+    if bwrap.problem():  # fail, never skip: grading refuses without it, so must the tests
+        pytest.fail(f"bubblewrap is needed: {bwrap.problem()} (bash .ci/run installs it)")
+    cell = (
+        "import numpy as np\n\n\ndef rnn_cell_forward(x, h_prev, params):\n"
+        '    h = np.tanh(x @ params["W_hh"] + h_prev @ params["W_hh"] + params["b_h"])\n'
+        "    return h, None\n"
+    )
+    with Sandbox(bwrap.Limits(call_seconds=5, cell_seconds=8, setup_seconds=20)) as box:
+        box.start()
+        assert box.run_cell(0, cell)["ok"]
+        text = message(grading.check_rnn_cell_forward, box.function("rnn_cell_forward"))
+    assert text == (
+        "rnn_cell_forward: your function raised ValueError (for N=3, D=4, H=5) at line 5 of "
+        'your code: `h = np.tanh(x @ params["W_hh"] + h_prev @ params["W_hh"] + params["b_h"])`'
+        "\n`x @ params['W_hh']` multiplies shapes (3, 4) and (5, 5): the inner sizes 4 and 5 "
+        "must agree. Did you mean `h_prev @ params['W_hh']`?"
+    )
