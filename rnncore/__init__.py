@@ -28,6 +28,7 @@ from .recurrent import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .shakespeare import *  # noqa: F403
 from .stacked import *  # noqa: F403
 from .tasks import *  # noqa: F403
 from .training import *  # noqa: F403
@@ -59,6 +60,7 @@ _SUBMODULES = (
     "tasks",
     "training",
     "data",
+    "shakespeare",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__
