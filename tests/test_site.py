@@ -604,3 +604,40 @@ def test_cell_diagrams_are_displayed_within_the_page(browser, site_url, docname,
         assert not d["overflowing"], f"{where}: the figure scrolls horizontally"
         assert d["texts"] >= 5 and d["inkedTexts"] == d["texts"], f"{where}: text not rendered"
         assert d["name"] and len(d["caption"]) > 40, f"{where}: no alt text or caption"
+
+
+# --------------------------------------------------------------------------- chapter 9
+
+
+_CHARVIEWS_JS = """
+() => {
+  const box = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const coloured = sel => [...document.querySelectorAll(sel)]
+    .filter(el => box(el) && getComputedStyle(el).backgroundColor !== "rgba(0, 0, 0, 0)");
+  const views = [...document.querySelectorAll(".rnnbook-charview, .rnnbook-unitview")];
+  return {
+    views: views.filter(box).length,
+    predictionCells: coloured(".rnnbook-charview td").length,
+    unitSpans: coloured(".rnnbook-unitview span").length,
+    colours: new Set(coloured(".rnnbook-unitview span")
+                     .map(el => getComputedStyle(el).backgroundColor)).size,
+    samples: [...document.querySelectorAll(".rnnbook-samples > div")].filter(box).length,
+  };
+}
+"""
+
+
+def test_chapter_9_shows_the_coloured_character_views(browser, site_url):
+    """The per-character predictions and the hidden-unit colouring are visible, in colour."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(urljoin(site_url, "book/ch09_language_models.html"), wait_until="load")
+        found = page.evaluate(_CHARVIEWS_JS)
+    finally:
+        context.close()
+    assert found["views"] >= 2, found  # the prediction table and at least one unit view
+    assert found["predictionCells"] >= 100, found  # text row and guesses, one cell a character
+    assert found["unitSpans"] >= 300, found  # one span a character of the passage
+    assert found["colours"] >= 20, found  # a range of activations, not one flat colour
+    assert found["samples"] >= 3, found  # the samples after 100, 1,000 and 5,000 updates
