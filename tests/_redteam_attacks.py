@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import io
 import textwrap
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from _course_helpers import filled_in, graded_cells, released_notebook, set_cell, solution_cells
@@ -80,15 +81,18 @@ def functions(assignment):
     return list(solution_cells(filled_in(assignment)))
 
 
-def wrong_notebook(assignment, first_cell_extra="", values_only=False):
-    """The released notebook with every answer wrong; ``first_cell_extra`` after the first."""
+def wrong_notebook(assignment, extra="", values_only=False):
+    """The released notebook with every answer wrong, and ``extra`` after each wrong answer.
+
+    A patch then acts before the first test cell, and functions ``extra`` defines replace
+    the wrong ones in every later answer cell too.
+    """
     nb = released_notebook(assignment)
-    fns = functions(assignment)
-    for fn in fns:
+    for i, fn in enumerate(functions(assignment)):
         src = WRONG[fn]
         if values_only:
             src = {"rnn_cell_forward": ZEROS_CELL, "rnn_forward": ZEROS_SEQ}[fn]
-        set_cell(nb, fn, src + ("\n" + first_cell_extra if fn == fns[0] else ""))
+        set_cell(nb, fn, src + ("\n" + extra if extra and (i == 0 or "def " in extra) else ""))
     return nb
 
 
@@ -259,7 +263,9 @@ def steal_answers(mechanism):
     """Answers that return the grader's own ``expected`` (found through ``mechanism``)."""
     grab = {
         "getframe": "_stolen(sys._getframe(1))",
-        "inspect": "next((e for e in (_stolen(f.frame) for f in inspect.stack()) if e is not None), None)",
+        "inspect": (
+            "next((e for e in (_stolen(f.frame) for f in inspect.stack()) if e is not None), None)"
+        ),
     }[mechanism]
     return dedent(
         f"""
@@ -523,9 +529,9 @@ def memorised_table(names=("rnn_cell_forward", "rnn_forward")) -> dict:
     digest, table = space["_digest"], {}
     for name in names:
         check = getattr(grading, f"check_{name}")
-        pending = []
+        pending: list = []
 
-        def recorder(*args):
+        def recorder(*args, pending=pending):
             key = digest(*args)
             if key in table:
                 return table[key].copy(), None
@@ -622,7 +628,8 @@ def append_code(a, ctx):
         _base = {ctx.base!r}
         _targets = [{ctx.course + "/nbgrader_config.py"!r}, "../../../nbgrader_config.py"]
         _spec = importlib.util.find_spec("rnncore")
-        for _folder in ({ctx.pkgroot + "/rnncore"!r}, os.path.dirname(_spec.origin) if _spec else ""):
+        _found = os.path.dirname(_spec.origin) if _spec else ""
+        for _folder in ({ctx.pkgroot + "/rnncore"!r}, _found):
             _targets += glob.glob(os.path.join(_folder, "grading", "*.py"))
         for _path in _targets:
             if os.path.realpath(_path).startswith(_base):  # never outside the test's tmp dir
@@ -1090,6 +1097,65 @@ def callback_steal(a, ctx):
     )
 
 
+# --- the process boundary (own additions) -------------------------------------------------
+def huge_return(a, ctx):
+    """Answers whose return values are cheap to make and huge to send (or to unpack)."""
+    return wrong_notebook(
+        a,
+        dedent("""
+        def rnn_cell_forward(x, h_prev, params):
+            return np.broadcast_to(np.float64(0), (200000, 200000)), None
+
+        def rnn_forward(X, h0, params):
+            deep = []
+            for _ in range(100000):
+                deep = [deep]
+            return deep, deep
+        """),
+    )
+
+
+def symlink_plant(a, ctx):
+    """Symlinks in the working directory, named like what the grader writes there next."""
+    return wrong_notebook(
+        a,
+        dedent(f"""
+        import os
+        _victim = {ctx.course + "/submitted/full/" + a + "/" + a + ".ipynb"!r}
+        for _name, _target in (({a + ".ipynb"!r}, _victim),
+                               ({a + ".html"!r}, _victim),
+                               ("nbgrader_config.py", {ctx.course + "/nbgrader_config.py"!r}),
+                               ("gradebook.db", {ctx.course + "/gradebook.db"!r})):
+            try:
+                if os.path.realpath(os.getcwd()).startswith({ctx.base!r}):
+                    os.symlink(_target, _name + ".tmp")
+                    os.replace(_name + ".tmp", _name)
+            except Exception as err:
+                print("symlink:", type(err).__name__)
+        """),
+    )
+
+
+def callback_flood(a, ctx):
+    """ex09: the grader's model called 200 000 times and with arguments it never expects."""
+    nb = filled_in(a)
+    return set_cell(
+        nb,
+        "sample_text",
+        dedent("""
+        def sample_text(step_fn, vocab, prompt, max_len, temperature, rng):
+            for bogus in ((10**12, None), (-1, "state"), (0, [[[]]]), ("a", 10**100)):
+                try:
+                    step_fn(*bogus)
+                except Exception:
+                    pass
+            for _ in range(200000):
+                step_fn(0, None)
+            return 0
+        """),
+    )
+
+
 ATTACKS["ex04_bptt"] = [
     Attack("patch_setattr", "patching the checks", patch_setattr),
     Attack("rebind_grading", "patching the checks", rebind_grading),
@@ -1104,8 +1170,26 @@ ATTACKS["ex04_bptt"] = [
 ]
 ATTACKS["ex09_sampling"] = [
     Attack("patch_setattr", "patching the checks", patch_setattr),
-    Attack("callback_globals", "callbacks into the grader", callback_globals,
-           targets=("sample_text_values",)),  # fmt: skip
-    Attack("callback_steal", "callbacks into the grader", callback_steal,
-           targets=("sample_text_*",)),  # fmt: skip
+    Attack(
+        "callback_globals",
+        "callbacks into the grader",
+        callback_globals,
+        targets=("sample_text_values",),
+    ),  # fmt: skip
+    Attack(
+        "callback_steal", "callbacks into the grader", callback_steal, targets=("sample_text_*",)
+    ),  # fmt: skip
 ]
+
+ATTACKS["ex09_sampling"].append(
+    Attack("callback_flood", "callbacks into the grader", callback_flood, ("sample_text_*",))
+)
+ATTACKS["ex02_rnn_cell"] += [
+    Attack("huge_return", "the process boundary", huge_return),
+    Attack("symlink_plant", "the process boundary", symlink_plant),
+]
+
+# RNNBOOK_REDTEAM_SKIP=name,name leaves attacks out (to see each attack's own effect on a
+# grader that lets one submission damage the others)
+_SKIP = set(filter(None, __import__("os").environ.get("RNNBOOK_REDTEAM_SKIP", "").split(",")))
+ATTACKS = {a: [x for x in attacks if x.name not in _SKIP] for a, attacks in ATTACKS.items()}
