@@ -267,11 +267,10 @@ def steal_answers(mechanism):
             "next((e for e in (_stolen(f.frame) for f in inspect.stack()) if e is not None), None)"
         ),
     }[mechanism]
-    return dedent(
+    return STEAL_EXPECTED + dedent(
         f"""
         import inspect
         import sys
-        {STEAL_EXPECTED}
 
         def rnn_cell_forward(x, h_prev, params):
             return {grab}.copy(), None
@@ -293,9 +292,9 @@ def stack_inspect(a, ctx):
 def setprofile_steal(a, ctx):
     return wrong_notebook(
         a,
-        dedent(
-            STEAL_EXPECTED
-            + """
+        STEAL_EXPECTED
+        + dedent(
+            """
         import sys
         _seen = []
 
@@ -398,7 +397,7 @@ def in_subprocess(a, ctx):
         a,
         reference_route(
             SERIAL
-            + f"""
+            + dedent(f"""
         import subprocess, sys
 
         def _ref(name, x, h, p):
@@ -407,7 +406,7 @@ def in_subprocess(a, ctx):
             out = subprocess.run([sys.executable, "-c", {CHILD!r}, name], input=data,
                                  capture_output=True, timeout=60).stdout
             return np.load(_io.BytesIO(out))
-        """
+        """)
         ),
     )
 
@@ -417,7 +416,7 @@ def in_fork(a, ctx):
         a,
         reference_route(
             SERIAL
-            + """
+            + dedent("""
         import os
 
         def _ref(name, *args):
@@ -435,7 +434,7 @@ def in_fork(a, ctx):
                 chunks.append(chunk)
             os.waitpid(pid, 0)
             return _unpack(b"".join(chunks))[0]
-        """
+        """)
         ),
     )
 
@@ -524,6 +523,22 @@ def memorised_table(names=("rnn_cell_forward", "rnn_forward")) -> dict:
     and raises on an unknown input; the reference (called outside the check) fills that
     input in; repeat until the check passes.
     """
+    import os
+
+    from rnncore.grading._secret import SECRET_ENV
+
+    saved = os.environ.get(SECRET_ENV)
+    os.environ[SECRET_ENV] = "/nonexistent/rnnbook-redteam-no-secret"  # a student has none
+    try:
+        return _memorise(names)
+    finally:
+        if saved is None:
+            del os.environ[SECRET_ENV]
+        else:
+            os.environ[SECRET_ENV] = saved
+
+
+def _memorise(names):
     space = {"np": np}
     exec(DIGEST, space)  # the same function the notebook uses
     digest, table = space["_digest"], {}
@@ -539,7 +554,7 @@ def memorised_table(names=("rnn_cell_forward", "rnn_forward")) -> dict:
             raise ValueError("unknown case")
 
         for hidden in (False, True):
-            for _ in range(60):
+            for _ in range(60 if not hidden else 12):
                 pending.clear()
                 try:
                     check(recorder, hidden=hidden)
@@ -711,7 +726,7 @@ def hold_pipe(a, ctx):
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
-                time.sleep(90)  # holding stdout and stderr of the kernel; ends by itself
+                time.sleep(150)  # holding stdout and stderr of the kernel; ends by itself
             os._exit(0)
         time.sleep(0.2)
         """),

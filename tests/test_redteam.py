@@ -46,7 +46,10 @@ from _redteam_attacks import ATTACKS, INVALID_JSON, Ctx
 
 pytestmark = pytest.mark.slow
 
-BOUND = {"ex02_rnn_cell": 240.0, "ex04_bptt": 120.0, "ex09_sampling": 120.0}  # seconds
+# Seconds. One submission may use a 60 s setup plus a 30 s call limit, so 120 s each; the runs
+# (two workers) took 290 s, 86 s and 45 s with the machine's load average at 15-20 (2 cores).
+PER_SUBMISSION_BOUND = 120.0
+BOUND = {"ex02_rnn_cell": 480.0, "ex04_bptt": 240.0, "ex09_sampling": 180.0}
 HARD_KILL = float(os.environ.get("RNNBOOK_REDTEAM_HARD_KILL", 480))  # stopped here whatever happens
 # what grading is expected to write (relative to the course)
 WRITTEN = ("autograded/*", "feedback/*", "reports/*", "gradebook.db*", "grades*.csv", "*seal*")
@@ -207,14 +210,14 @@ class Run:
             RNNBOOK_EXCHANGE=str(self.exchange),
             PYTHONPATH=str(self.pkgroot),
             RNNBOOK_REDTEAM_TOKEN=self.token,
-            PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+            PATH=os.path.dirname(PYTHON) + os.pathsep + env.get("PATH", ""),
         )
         self.stdout_path, self.stderr_path = self.base / "grader.out", self.base / "grader.err"
         start = time.perf_counter()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             proc = subprocess.Popen(
                 [
-                    sys.executable,
+                    PYTHON,
                     "-m",
                     "scripts.grade_all",
                     self.assignment,
@@ -283,6 +286,9 @@ class Run:
 
 
 ASSIGNMENTS = sorted(ATTACKS)
+# the venv's interpreter by its real path: the sandbox binds the venv's real folder only, and a
+# worktree's .venv may be a symlink to a shared one
+PYTHON = os.path.join(os.path.realpath(sys.prefix), "bin", "python")
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -391,6 +397,14 @@ def test_no_process_is_left_and_the_decoy_lives(run):
 
 
 def test_the_run_ends_within_its_bound(run):
+    """No submission holds the run up: each one's time (printed by grade_all) and the total."""
+    per = {
+        line.split()[0]: float(line.rsplit("(", 1)[1].split()[0])
+        for line in run.stdout.splitlines()
+        if line.startswith("  ") and line.rstrip().endswith(" s)")
+    }
+    slow = {s: t for s, t in per.items() if t > PER_SUBMISSION_BOUND}
+    assert per and not slow, slow or run.stdout[-2000:]
     assert run.seconds < BOUND[run.assignment], f"{run.seconds:.0f} s, returncode {run.returncode}"
 
 
