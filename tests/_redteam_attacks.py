@@ -45,7 +45,7 @@ class Attack(NamedTuple):
     build: Callable  # (assignment, ctx) -> notebook
     targets: tuple = ("*",)  # grade_ids that must score 0 ("*": every test cell)
     keeps: tuple = ()  # grade_ids that must keep full marks
-    flag: bool = False  # copied code: must be flagged by the similarity report
+    flag: bool = False  # copied or dynamic code: must be in the similarity report
 
 
 def dedent(src: str) -> str:
@@ -525,7 +525,10 @@ def memorised_table(names=("rnn_cell_forward", "rnn_forward")) -> dict:
     """
     import os
 
-    from rnncore.grading._secret import SECRET_ENV
+    try:
+        from rnncore.grading._secret import SECRET_ENV
+    except ImportError:  # a grader from before the instructor secret
+        SECRET_ENV = "RNNBOOK_GRADING_SECRET_FILE"
 
     saved = os.environ.get(SECRET_ENV)
     os.environ[SECRET_ENV] = "/nonexistent/rnnbook-redteam-no-secret"  # a student has none
@@ -916,8 +919,8 @@ ATTACKS = {
         Attack("in_subprocess", "reference by another route", in_subprocess),
         Attack("in_fork", "reference by another route", in_fork),
         Attack("in_multiprocessing", "reference by another route", in_multiprocessing),
-        Attack("second_package", "reference by another route", second_package),
-        Attack("exec_source", "reference by another route", exec_source),
+        Attack("second_package", "reference by another route", second_package, flag=True),
+        Attack("exec_source", "reference by another route", exec_source, flag=True),
         Attack("memorised", "memorised answers", memorised),
         Attack("gradebook_trigger", "damage", gradebook_trigger),
         Attack("overwrite_classmate", "damage", overwrite_classmate),

@@ -46,10 +46,12 @@ from _redteam_attacks import ATTACKS, INVALID_JSON, Ctx
 
 pytestmark = pytest.mark.slow
 
-# Seconds. One submission may use a 60 s setup plus a 30 s call limit, so 120 s each; the runs
-# (two workers) took 290 s, 86 s and 45 s with the machine's load average at 15-20 (2 cores).
+# Seconds. One submission may use a 60 s setup plus a 30 s call limit: 120 s each is a hang.
+# Whole runs (two workers) took 395 s, 310 s and about 290 s for ex02 (46 submissions), ex04
+# (13) and ex09 (7) with the machine's load average at 25-50 on its 2 cores; the totals
+# leave room for such a machine, the per-submission bound is the real test.
 PER_SUBMISSION_BOUND = 120.0
-BOUND = {"ex02_rnn_cell": 480.0, "ex04_bptt": 240.0, "ex09_sampling": 180.0}
+BOUND = {"ex02_rnn_cell": 600.0, "ex04_bptt": 420.0, "ex09_sampling": 420.0}
 HARD_KILL = float(os.environ.get("RNNBOOK_REDTEAM_HARD_KILL", 480))  # stopped here whatever happens
 # what grading is expected to write (relative to the course)
 WRITTEN = ("autograded/*", "feedback/*", "reports/*", "gradebook.db*", "grades*.csv", "*seal*")
@@ -317,10 +319,9 @@ def attack_outcome(run, attack) -> list[str]:
         return [] if named else [f"{attack.name}: not in the gradebook and not reported as failed"]
     problems = []
     targets = [g for pat in attack.targets for g in matching(pat, points)]
-    if not attack.flag:
-        won = {g: got.get(g, 0.0) for g in targets if got.get(g, 0.0) > 0}
-        if won:
-            problems.append(f"{attack.name} won {won}")
+    won = {g: got.get(g, 0.0) for g in targets if got.get(g, 0.0) > 0}
+    if won:
+        problems.append(f"{attack.name} won {won}")
     extra = set(got) - set(points)
     if extra:
         problems.append(f"{attack.name}: cells not in the assignment were graded: {sorted(extra)}")
