@@ -170,7 +170,7 @@ class Run:
         self.token = "rnnbook-redteam-" + secrets.token_hex(8)
         self.decoy_marker = self.token + "-decoy"
         self.decoy = subprocess.Popen(
-            [sys.executable, "-c", "import time, sys; time.sleep(900)", self.decoy_marker],
+            [sys.executable, "-c", "import time, sys; time.sleep(3600)", self.decoy_marker],
             start_new_session=True,
         )
         ctx = Ctx(
