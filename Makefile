@@ -10,13 +10,14 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv book build serve test test-fast exercises grade bench lint clean
+.PHONY: help venv book build serve test test-fast exercises grade similarity bench lint clean
 
 help:
 	@echo "make book       set up, build the website and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test       set up and run every test (with coverage of rnncore)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions (sandboxed, all cores)"
+	@echo "make similarity ASSIGNMENT=ex04_bptt   report copied answers (reports/similarity_*.html)"
 	@echo "make bench      speed of rnncore against PyTorch and the machine's SGEMM"
 
 # The virtual environment is rebuilt whenever requirements.txt or pyproject.toml change.
@@ -57,6 +58,9 @@ exercises: venv
 grade: venv
 	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT) $(if $(UNSAFE),--unsafe) \
 	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(JOBS),--jobs $(JOBS))
+
+similarity: venv
+	$(BIN)/python -m scripts.similarity $(ASSIGNMENT)
 
 bench: venv
 	$(BIN)/python benchmarks/bench_sequences.py
