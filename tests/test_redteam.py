@@ -409,14 +409,15 @@ def test_the_run_ends_within_its_bound(run):
     assert run.seconds < BOUND[run.assignment], f"{run.seconds:.0f} s, returncode {run.returncode}"
 
 
-def test_a_missing_csv_is_explained_and_never_blames_an_honest_submission(run):
-    """The CSV is written, or (issue 9: never while a submission failed) refused with a list
-    of the failed submissions, none of them honest."""
-    if (run.course / "grades.csv").exists():
-        return
-    assert run.returncode not in (0, None), "no CSV, yet the run reported success"
-    output = (run.stdout + run.stderr).splitlines()
-    failed = [ln for ln in output if any(w in ln.lower() for w in ("fail", "mismatch", "refus"))]
-    assert failed, "no CSV and no reason given:\n" + "\n".join(output[-30:])
-    blamed = [ln for ln in failed for s in run.honest if f" {s} " in f" {ln} " or f"{s}:" in ln]
-    assert not blamed, blamed
+def test_every_submission_is_in_the_csv_hostile_ones_included(run):
+    """No submission can hold the class's grades back: a broken or tampered notebook is graded
+    0 with its reason (sealed), so the run succeeds and the CSV lists everybody, the honest
+    submissions with their exact scores."""
+    import csv
+
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    with open(run.course / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert set(rows) == set(run.attacks) | set(run.honest)
+    for student, (_, expected) in run.honest.items():
+        assert rows[student] == sum(expected.values()), student
