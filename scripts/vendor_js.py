@@ -6,7 +6,9 @@ without internet the maths shows as raw TeX and the widgets stay blank.
 ``npm ci`` fetches pinned copies (``package.json``/``package-lock.json``) into
 ``node_modules``; this script copies only the files a reader's browser needs
 into ``book/_vendor`` (git-ignored), which ``_config.yml`` lists in
-``html_static_path`` so Sphinx copies it to ``_build/html/_static``.
+``html_static_path`` so Sphinx copies it to ``_build/html/_static``. plotly.js, which
+draws the interactive figures, comes from the ``plotly`` Python package (pinned in
+``requirements.txt``), which ships the same ``plotly.min.js`` its figures are made for.
 
 The folder is not named ``_static``: Sphinx would add a script tag for every
 ``.js`` file in a folder of that name.
@@ -19,6 +21,7 @@ Run from the repository root after ``npm ci``::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import sys
@@ -71,6 +74,19 @@ MATHJAX_EITHER = (
 )
 
 
+def plotly_js() -> Path:
+    """``plotly.min.js`` as the installed ``plotly`` package ships it."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "the plotly package is not installed: pip install -r requirements.txt"
+        )
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the plotly package no longer ships it there")
+    return path
+
+
 def patch_widget_typeset(embed_amd: Path) -> int:
     """Make the widget bundle's typeset calls work with MathJax 3; return how many changed."""
     text, count = MATHJAX2_CALL.subn(MATHJAX_EITHER, embed_amd.read_text(encoding="utf-8"))
@@ -103,6 +119,10 @@ def vendor(node_modules: Path, dest: Path) -> list[Path]:
         else:
             shutil.copy2(source, target)
         copied.append(target)
+    plotly = dest / "plotly" / "plotly.min.js"
+    plotly.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(plotly_js(), plotly)
+    copied.append(plotly)
     patch_widget_typeset(dest / "jupyter-widgets" / "embed-amd.js")
     paths_js = dest / "jupyter-widgets" / "paths.js"
     paths_js.write_text(WIDGETS_PATHS_JS)
