@@ -360,16 +360,24 @@ def test_embedded_widgets_render(visits, docname):
     )
 
 
-def test_chapters_with_widgets_exist(site_dir):
-    """Guards the widget test against passing vacuously (no page embedding widget state)."""
-    pages = [
+def test_interactive_figures_exist_and_no_frozen_widgets(site_dir):
+    """Every interactive figure is a Plotly figure on its page, and no page shows ipywidgets.
+
+    Guards the figure tests against passing vacuously. An ipywidgets view on the static site
+    is a snapshot whose slider moves nothing; the interactive figures replaced them
+    (book/web_figures.py), and a new one would be a regression for readers.
+    """
+    for name, (fig_id, _) in INTERACTIVE_FIGURES.items():
+        html = (site_dir / f"{name}.html").read_text(encoding="utf-8")
+        assert f'id="{fig_id}" class="plotly-graph-div' in html, f"{name}: no #{fig_id}"
+    frozen = [
         name
         for name in DOCNAMES
         if (site_dir / f"{name}.html").exists()
         and "application/vnd.jupyter.widget-view+json"
         in (site_dir / f"{name}.html").read_text(encoding="utf-8")
     ]
-    assert pages, "no page of the site embeds ipywidgets state"
+    assert frozen == [], f"pages with ipywidgets snapshots that cannot move: {frozen}"
 
 
 def test_maths_pages_exist(visits):
@@ -521,22 +529,22 @@ def test_launch_buttons_follow_the_repository_setting(site_dir):
 
 
 def test_offline_javascript_is_served_by_the_site(site_dir):
-    """MathJax and the widget manager come from _static, as _config.yml says."""
-    chapter = next(
-        (
-            site_dir / f"{name}.html"
-            for name in DOCNAMES
-            if (site_dir / f"{name}.html").exists()
-            and "widget-view+json" in (site_dir / f"{name}.html").read_text(encoding="utf-8")
-        ),
-        None,
-    )
-    assert chapter is not None, "no page embeds widgets"
+    """MathJax and plotly.js come from _static, as _config.yml and rnnbook_sphinx say.
+
+    RequireJS and the widget manager stay vendored for a page that embeds widgets
+    (myst-nb adds them to such a page only; test_every_control_changes_the_plotted_data
+    loads RequireJS first on the figures' pages).
+    """
+    chapter = site_dir / "book" / "ch05_gradient_pathologies.html"
     scripts = _parse(chapter).resources
     assert any(re.search(r"_static/mathjax/tex-chtml\.js", s) for s in scripts), scripts
-    assert any(re.search(r"_static/require\.js", s) for s in scripts), scripts
-    assert any(re.search(r"_static/jupyter-widgets/embed-amd\.js", s) for s in scripts), scripts
-    for path in ("mathjax/tex-chtml.js", "require.js", "jupyter-widgets/embed-amd.js"):
+    assert any(re.search(r"_static/plotly/plotly\.min\.js", s) for s in scripts), scripts
+    for path in (
+        "mathjax/tex-chtml.js",
+        "plotly/plotly.min.js",
+        "require.js",
+        "jupyter-widgets/embed-amd.js",
+    ):
         assert (site_dir / "_static" / path).stat().st_size > 1000, path
 
 
