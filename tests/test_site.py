@@ -38,6 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("RNNBOOK_SITE_DIR", ROOT / "_build" / "html"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 BUILD_TIMEOUT = 900  # seconds; a clean build executes every chapter
+# a page with plotly.js parses 4.8 MB of JavaScript before "load"; on a busy 2-core machine
+# that alone took more than 30 s
+PAGE_LOAD_MS = 90_000
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -285,7 +288,7 @@ def visit(browser, url: str, screenshot: Path | None = None, full_page: bool = T
         lambda resp: resp.status >= 400 and problems["http"].append(f"{resp.status} {resp.url}"),
     )
     try:
-        page.goto(url, wait_until="load", timeout=30000)
+        page.goto(url, wait_until="load", timeout=PAGE_LOAD_MS)
         report = page.evaluate(_INSPECT_JS)
         report["widget_views"] = page.evaluate(_WIDGET_VIEWS_JS)
         report["widgets_rendered"] = True
@@ -654,7 +657,7 @@ def drive_figure(
         page.route(url, with_require)
     states = []
     try:
-        page.goto(url, wait_until="load", timeout=30000)
+        page.goto(url, wait_until="load", timeout=PAGE_LOAD_MS)
         page.wait_for_function(_FIGURE_READY_JS, arg=fig_id, timeout=20000)
         figure = page.locator(f"#{fig_id}")
 
@@ -841,7 +844,7 @@ def test_code_fits_its_box_at_desktop_width(browser, site_url, docname):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(urljoin(site_url, f"{docname}.html"), wait_until="load", timeout=30000)
+        page.goto(urljoin(site_url, f"{docname}.html"), wait_until="load", timeout=PAGE_LOAD_MS)
         overflowing = page.evaluate(_OVERFLOWING_CODE_JS)
     finally:
         context.close()

@@ -8,9 +8,9 @@ returns None: nbgrader would read a returned number or bool as partial credit.
 Use in an nbgrader test cell::
 
     from rnncore.grading import check_rnn_cell_forward
-    check_rnn_cell_forward(rnn_cell_forward)                   # visible cases
+    check_rnn_cell_forward(rnn_cell_forward)               # visible cases
     ### BEGIN HIDDEN TESTS
-    check_rnn_cell_forward(rnn_cell_forward, hidden=True)      # more, larger cases
+    check_rnn_cell_forward(rnn_cell_forward, hidden=True)  # more cases
     ### END HIDDEN TESTS
 
 Backward checks take the student's forward and backward together
