@@ -6,9 +6,10 @@ in Python beforehand (one array per trace), so moving it changes the plot in the
 with no kernel behind the page:
 
 - on the website, :func:`show` emits ``text/html`` (a ``<div>`` and a ``Plotly.newPlot``
-  call); plotly.js itself is served by the site (``scripts/vendor_js.py`` copies the file
-  that the ``plotly`` package ships, and ``book/_ext/rnnbook_sphinx.py`` adds it to the
-  pages that hold such a ``<div>``);
+  call); plotly.js itself is served by the site (``scripts/vendor_js.py`` copies its basic
+  bundle, the version the ``plotly`` package expects, and ``book/_ext/rnnbook_sphinx.py``
+  adds it to the pages that hold such a ``<div>``). The basic bundle draws scatter, bar and
+  pie traces: a figure of another type needs the full bundle;
 - in JupyterLab the same output also carries ``application/vnd.plotly.v1+json``, which
   the Lab extension installed with the ``plotly`` package renders, with the same controls.
 

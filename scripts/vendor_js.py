@@ -7,8 +7,10 @@ without internet the maths shows as raw TeX and the widgets stay blank.
 ``node_modules``; this script copies only the files a reader's browser needs
 into ``book/_vendor`` (git-ignored), which ``_config.yml`` lists in
 ``html_static_path`` so Sphinx copies it to ``_build/html/_static``. plotly.js, which
-draws the interactive figures, comes from the ``plotly`` Python package (pinned in
-``requirements.txt``), which ships the same ``plotly.min.js`` its figures are made for.
+draws the interactive figures, is its "basic" bundle (scatter, bar and pie traces, the
+sliders and menus: all the book uses), 1.2 MB where the full bundle the ``plotly`` Python
+package ships is 4.8 MB for a browser to parse on every page with a figure. Its version
+must be the one the ``plotly`` package (``requirements.txt``) was made for: checked here.
 
 The folder is not named ``_static``: Sphinx would add a script tag for every
 ``.js`` file in a folder of that name.
@@ -21,7 +23,6 @@ Run from the repository root after ``npm ci``::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import shutil
 import sys
@@ -42,6 +43,8 @@ FILES = [
     (f"{MATHJAX}/sre", "mathjax/sre"),
     ("mathjax/LICENSE", "mathjax/LICENSE"),
     ("requirejs/require.js", "require.js"),
+    ("plotly.js-basic-dist-min/plotly-basic.min.js", "plotly/plotly.min.js"),
+    ("plotly.js-basic-dist-min/LICENSE", "plotly/LICENSE"),
     # The widget manager finds its icon fonts next to itself (webpack's public path).
     ("@jupyter-widgets/html-manager/dist", "jupyter-widgets"),
 ]
@@ -74,17 +77,22 @@ MATHJAX_EITHER = (
 )
 
 
-def plotly_js() -> Path:
-    """``plotly.min.js`` as the installed ``plotly`` package ships it."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "the plotly package is not installed: pip install -r requirements.txt"
+PLOTLY_VERSION = re.compile(r"plotly\.js[^\n]*?v(\d+\.\d+\.\d+)")
+
+
+def check_plotly_version(bundle: Path) -> str:
+    """The bundle's plotly.js version; it must be the one the ``plotly`` package expects."""
+    from plotly.offline import get_plotlyjs_version
+
+    found = PLOTLY_VERSION.search(bundle.read_text(encoding="utf-8")[:300])
+    expected = get_plotlyjs_version()
+    if found is None or found.group(1) != expected:
+        raise RuntimeError(
+            f"{bundle} is plotly.js {found and found.group(1)}, but the installed plotly "
+            f"package expects {expected}: pin plotly.js-basic-dist-min@{expected} in "
+            "package.json"
         )
-    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the plotly package no longer ships it there")
-    return path
+    return expected
 
 
 def patch_widget_typeset(embed_amd: Path) -> int:
@@ -119,10 +127,7 @@ def vendor(node_modules: Path, dest: Path) -> list[Path]:
         else:
             shutil.copy2(source, target)
         copied.append(target)
-    plotly = dest / "plotly" / "plotly.min.js"
-    plotly.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(plotly_js(), plotly)
-    copied.append(plotly)
+    check_plotly_version(dest / "plotly" / "plotly.min.js")
     patch_widget_typeset(dest / "jupyter-widgets" / "embed-amd.js")
     paths_js = dest / "jupyter-widgets" / "paths.js"
     paths_js.write_text(WIDGETS_PATHS_JS)

@@ -38,8 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("RNNBOOK_SITE_DIR", ROOT / "_build" / "html"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 BUILD_TIMEOUT = 900  # seconds; a clean build executes every chapter
-# a page with plotly.js parses 4.8 MB of JavaScript before "load"; on a busy 2-core machine
-# that alone took more than 30 s
+# pages with plotly.js and MathJax took more than 30 s to "load" on a busy 2-core machine
 PAGE_LOAD_MS = 90_000
 
 CHROMIUM_ARGS = [

@@ -29,7 +29,7 @@ page is marked outdated, so Sphinx writes it and copies the static files again.
 are ``<div class="plotly-graph-div">`` elements drawn by an inline ``Plotly.newPlot``
 call, so the page must have loaded plotly.js (``_static/plotly/plotly.min.js``, copied by
 ``scripts/vendor_js.py``) before it. The script goes into the head of only those pages
-(4.8 MB that the other pages need not parse), before RequireJS: a UMD bundle loaded after
+(1.2 MB that the other pages need not parse), before RequireJS: a UMD bundle loaded after
 RequireJS registers itself as an anonymous AMD module instead of ``window.Plotly``, a known
 trap of plotly.js 1.x-2.x (the 4.x bundle vendored here sets ``window.Plotly`` either way).
 The same outputs also carry Plotly's JSON mimetype for JupyterLab; myst-nb has no renderer
