@@ -3,7 +3,9 @@
 Taught in chapter 8, Bidirectional and deep RNNs::
 
     H_0 = X
-    H_l = recurrent_l(H_{l-1})      for l = 1 .. L  (stored as layer0 .. layer{L-1})
+    H_l = recurrent_l(H_{l-1})      for l = 1 .. L
+
+with layer l's parameters under the prefix ``layer{l-1}``.
 
 Each layer may be bidirectional, in which case it outputs 2H features and the
 next layer reads 2H. Parameters live in one flat dict with a prefix per layer:

@@ -6,7 +6,11 @@ without internet the maths shows as raw TeX and the widgets stay blank.
 ``npm ci`` fetches pinned copies (``package.json``/``package-lock.json``) into
 ``node_modules``; this script copies only the files a reader's browser needs
 into ``book/_vendor`` (git-ignored), which ``_config.yml`` lists in
-``html_static_path`` so Sphinx copies it to ``_build/html/_static``.
+``html_static_path`` so Sphinx copies it to ``_build/html/_static``. plotly.js, which
+draws the interactive figures, is its "basic" bundle (scatter, bar and pie traces, the
+sliders and menus: all the book uses), 1.2 MB where the full bundle the ``plotly`` Python
+package ships is 4.8 MB for a browser to parse on every page with a figure. Its version
+must be the one the ``plotly`` package (``requirements.txt``) was made for: checked here.
 
 The folder is not named ``_static``: Sphinx would add a script tag for every
 ``.js`` file in a folder of that name.
@@ -39,6 +43,8 @@ FILES = [
     (f"{MATHJAX}/sre", "mathjax/sre"),
     ("mathjax/LICENSE", "mathjax/LICENSE"),
     ("requirejs/require.js", "require.js"),
+    ("plotly.js-basic-dist-min/plotly-basic.min.js", "plotly/plotly.min.js"),
+    ("plotly.js-basic-dist-min/LICENSE", "plotly/LICENSE"),
     # The widget manager finds its icon fonts next to itself (webpack's public path).
     ("@jupyter-widgets/html-manager/dist", "jupyter-widgets"),
 ]
@@ -69,6 +75,24 @@ MATHJAX_EITHER = (
     r"(MathJax.typesetPromise?MathJax.typesetPromise([\1]):"
     r'MathJax.Hub&&MathJax.Hub.Queue(["Typeset",MathJax.Hub,\1]))'
 )
+
+
+PLOTLY_VERSION = re.compile(r"plotly\.js[^\n]*?v(\d+\.\d+\.\d+)")
+
+
+def check_plotly_version(bundle: Path) -> str:
+    """The bundle's plotly.js version; it must be the one the ``plotly`` package expects."""
+    from plotly.offline import get_plotlyjs_version
+
+    found = PLOTLY_VERSION.search(bundle.read_text(encoding="utf-8")[:300])
+    expected = get_plotlyjs_version()
+    if found is None or found.group(1) != expected:
+        raise RuntimeError(
+            f"{bundle} is plotly.js {found and found.group(1)}, but the installed plotly "
+            f"package expects {expected}: pin plotly.js-basic-dist-min@{expected} in "
+            "package.json"
+        )
+    return expected
 
 
 def patch_widget_typeset(embed_amd: Path) -> int:
@@ -103,6 +127,7 @@ def vendor(node_modules: Path, dest: Path) -> list[Path]:
         else:
             shutil.copy2(source, target)
         copied.append(target)
+    check_plotly_version(dest / "plotly" / "plotly.min.js")
     patch_widget_typeset(dest / "jupyter-widgets" / "embed-amd.js")
     paths_js = dest / "jupyter-widgets" / "paths.js"
     paths_js.write_text(WIDGETS_PATHS_JS)

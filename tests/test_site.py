@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import http.server
+import math
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("RNNBOOK_SITE_DIR", ROOT / "_build" / "html"))
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 BUILD_TIMEOUT = 900  # seconds; a clean build executes every chapter
+# pages with plotly.js and MathJax took more than 30 s to "load" on a busy 2-core machine
+PAGE_LOAD_MS = 90_000
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -284,7 +287,7 @@ def visit(browser, url: str, screenshot: Path | None = None, full_page: bool = T
         lambda resp: resp.status >= 400 and problems["http"].append(f"{resp.status} {resp.url}"),
     )
     try:
-        page.goto(url, wait_until="load", timeout=30000)
+        page.goto(url, wait_until="load", timeout=PAGE_LOAD_MS)
         report = page.evaluate(_INSPECT_JS)
         report["widget_views"] = page.evaluate(_WIDGET_VIEWS_JS)
         report["widgets_rendered"] = True
@@ -359,16 +362,28 @@ def test_embedded_widgets_render(visits, docname):
     )
 
 
-def test_chapters_with_widgets_exist(site_dir):
-    """Guards the widget test against passing vacuously (no page embedding widget state)."""
-    pages = [
-        name
+# ipywidgets controls a reader would try to move (a progress bar is fine as a snapshot)
+_WIDGET_CONTROL = re.compile(r'"_model_name":\s*"\w*(?:Slider|Dropdown|Select\w*|Toggle\w*)Model"')
+
+
+def test_interactive_figures_exist_and_no_frozen_controls(site_dir):
+    """Every interactive figure is a Plotly figure on its page; no ipywidgets slider or menu.
+
+    Guards the figure tests against passing vacuously. An ipywidgets slider on the static
+    site is a snapshot that moves nothing; the interactive figures replaced them
+    (book/web_figures.py), and a new one would be a regression for readers.
+    """
+    for name, (fig_id, _) in INTERACTIVE_FIGURES.items():
+        html = (site_dir / f"{name}.html").read_text(encoding="utf-8")
+        assert f'id="{fig_id}" class="plotly-graph-div' in html, f"{name}: no #{fig_id}"
+    frozen = {
+        name: sorted(set(_WIDGET_CONTROL.findall(html)))
         for name in DOCNAMES
         if (site_dir / f"{name}.html").exists()
-        and "application/vnd.jupyter.widget-view+json"
-        in (site_dir / f"{name}.html").read_text(encoding="utf-8")
-    ]
-    assert pages, "no page of the site embeds ipywidgets state"
+        for html in [(site_dir / f"{name}.html").read_text(encoding="utf-8")]
+        if _WIDGET_CONTROL.search(html)
+    }
+    assert frozen == {}, f"ipywidgets controls frozen on the static site: {frozen}"
 
 
 def test_maths_pages_exist(visits):
@@ -520,23 +535,319 @@ def test_launch_buttons_follow_the_repository_setting(site_dir):
 
 
 def test_offline_javascript_is_served_by_the_site(site_dir):
-    """MathJax and the widget manager come from _static, as _config.yml says."""
-    chapter = next(
-        (
-            site_dir / f"{name}.html"
-            for name in DOCNAMES
-            if (site_dir / f"{name}.html").exists()
-            and "widget-view+json" in (site_dir / f"{name}.html").read_text(encoding="utf-8")
-        ),
-        None,
-    )
-    assert chapter is not None, "no page embeds widgets"
+    """MathJax and plotly.js come from _static, as _config.yml and rnnbook_sphinx say.
+
+    RequireJS and the widget manager stay vendored for a page that embeds widgets
+    (myst-nb adds them to such a page only; test_every_control_changes_the_plotted_data
+    loads RequireJS first on the figures' pages).
+    """
+    chapter = site_dir / "book" / "ch05_gradient_pathologies.html"
     scripts = _parse(chapter).resources
     assert any(re.search(r"_static/mathjax/tex-chtml\.js", s) for s in scripts), scripts
-    assert any(re.search(r"_static/require\.js", s) for s in scripts), scripts
-    assert any(re.search(r"_static/jupyter-widgets/embed-amd\.js", s) for s in scripts), scripts
-    for path in ("mathjax/tex-chtml.js", "require.js", "jupyter-widgets/embed-amd.js"):
+    assert any(re.search(r"_static/plotly/plotly\.min\.js", s) for s in scripts), scripts
+    for path in (
+        "mathjax/tex-chtml.js",
+        "plotly/plotly.min.js",
+        "require.js",
+        "jupyter-widgets/embed-amd.js",
+    ):
         assert (site_dir / "_static" / path).stat().st_size > 1000, path
+
+
+# --------------------------------------------------------------------------- moving figures
+#
+# The interactive figures (book/web_figures.py) are Plotly figures whose sliders and menus
+# carry precomputed data. On the static site, offline, each control is operated as a reader
+# would (the slider's grip dragged with the mouse, the menu opened and an item clicked), and
+# the figure's trace data, read from the plotly <div> (``gd.data``), must have changed.
+
+FIGURES = ROOT / "artifacts" / "figures"
+
+# docname -> (id of the figure's <div>, the controls: ("slider", index) or ("menu", label))
+INTERACTIVE_FIGURES = {
+    "book/ch02_rnn_cell": ("fig-ch02-hidden-state", [("slider", 0)]),
+    "book/ch03_softmax_loss": ("fig-ch03-temperature", [("slider", 0)]),
+    "book/ch05_gradient_pathologies": (
+        "fig-ch05-gradient-explorer",
+        [("slider", 0), ("slider", 1), ("menu", "linear")],
+    ),
+}
+
+_FIGURE_READY_JS = """
+id => { const gd = document.getElementById(id);
+        return !!(gd && gd._fullLayout && gd.data && gd.querySelector(".main-svg")); }
+"""
+
+# x, y, visibility of every trace, and each control's position, as plain JSON
+_FIGURE_STATE_JS = """
+id => { const gd = document.getElementById(id);
+        const plain = a => a === undefined ? null : Array.from(a);
+        return {traces: gd.data.map(t => ({x: plain(t.x), y: plain(t.y),
+                                            visible: t.visible === undefined ? true : t.visible,
+                                            name: t.name || null})),
+                sliders: (gd.layout.sliders || []).map(s => s.active),
+                menus: (gd.layout.updatemenus || []).map(m => m.active),
+                title: (gd.layout.title && gd.layout.title.text) || ""}; }
+"""
+
+# plotly.js 1.x-2.x loaded after RequireJS registered itself as an AMD module and left no
+# window.Plotly; a page that embeds ipywidgets loads RequireJS. This puts RequireJS first.
+_STATIC_PREFIX = re.compile(r'src="([^"]*)_static/plotly/plotly\.min\.js[?"]')
+
+
+def _drag_slider(page, fig_id: str, index: int, fraction: float) -> None:
+    """Drag slider ``index``'s grip to ``fraction`` of its rail, with the mouse."""
+    slider = page.locator(f"#{fig_id} .slider-container .slider-group").nth(index)
+    slider.scroll_into_view_if_needed()
+    grip = slider.locator(".slider-grip-rect").bounding_box()
+    rail = slider.locator(".slider-rail-rect").bounding_box()
+    assert grip and rail, f"slider {index} of #{fig_id} is not drawn"
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    target = rail["x"] + fraction * rail["width"]
+    page.mouse.move(target, y, steps=8)
+    page.mouse.up()
+
+
+def _pick_menu_item(page, fig_id: str, label: str) -> None:
+    menu = page.locator(f"#{fig_id} .updatemenu-container")
+    menu.scroll_into_view_if_needed()
+    menu.locator(".updatemenu-header").first.click()
+    # the open menu's items are drawn beside the header, not inside its container
+    page.locator(f"#{fig_id} .updatemenu-dropdown-button", has_text=label).first.click()
+
+
+def drive_figure(
+    browser, url: str, fig_id: str, controls, shots: str | None = None, require_first: bool = False
+) -> dict:
+    """Load a page offline, operate each control of one figure; return states and problems.
+
+    The result has ``states`` (the figure's state before, and after each control),
+    ``console``/``external`` (errors and requests leaving 127.0.0.1, as in :func:`visit`).
+    Screenshots ``<shots>-0-before.png``, ``<shots>-1-...png`` of the figure go to
+    ``artifacts/figures/``.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = {"console": [], "external": []}
+    local = urlparse(url).netloc
+    page.on(
+        "request",
+        lambda req: (
+            urlparse(req.url).scheme in ("http", "https")
+            and urlparse(req.url).netloc != local
+            and problems["external"].append(req.url)
+        ),
+    )
+    page.on("console", lambda msg: msg.type == "error" and problems["console"].append(msg.text))
+    page.on("pageerror", lambda err: problems["console"].append(f"uncaught: {err}"))
+    if require_first:
+
+        def with_require(route):
+            response = route.fetch()
+            html = response.text()
+            prefix = _STATIC_PREFIX.search(html)
+            assert prefix, "the page does not load the site's plotly.js"
+            require = f'<head>\n<script src="{prefix.group(1)}_static/require.js"></script>'
+            body = html.replace("<head>", require, 1)
+            route.fulfill(response=response, body=body)
+
+        page.route(url, with_require)
+    states = []
+    try:
+        page.goto(url, wait_until="load", timeout=PAGE_LOAD_MS)
+        page.wait_for_function(_FIGURE_READY_JS, arg=fig_id, timeout=20000)
+        figure = page.locator(f"#{fig_id}")
+
+        def record(step: str) -> None:
+            page.wait_for_timeout(300)  # plotly redraws after the event
+            states.append(page.evaluate(_FIGURE_STATE_JS, fig_id))
+            if shots is not None:
+                FIGURES.mkdir(parents=True, exist_ok=True)
+                figure.screenshot(path=str(FIGURES / f"{shots}-{len(states) - 1}-{step}.png"))
+
+        record("before")
+        for kind, which in controls:
+            if kind == "slider":
+                # to the far end from where the grip starts
+                start = states[-1]["sliders"][which]
+                steps = page.evaluate(
+                    "([id, i]) => document.getElementById(id).layout.sliders[i].steps.length",
+                    [fig_id, which],
+                )
+                _drag_slider(page, fig_id, which, 0.97 if start < steps / 2 else 0.03)
+                record(f"slider{which}")
+            else:
+                _pick_menu_item(page, fig_id, which)
+                record(f"menu-{which}")
+        page.wait_for_load_state("networkidle", timeout=15000)
+    finally:
+        context.close()
+    return {"states": states, **problems}
+
+
+@pytest.fixture(scope="session")
+def driven(browser, site_url):
+    cache = {}
+
+    def get(docname: str, require_first: bool = False) -> dict:
+        key = (docname, require_first)
+        if key not in cache:
+            fig_id, controls = INTERACTIVE_FIGURES[docname]
+            shots = None if require_first else page_id(docname)
+            cache[key] = drive_figure(
+                browser,
+                urljoin(site_url, f"{docname}.html"),
+                fig_id,
+                controls,
+                shots,
+                require_first=require_first,
+            )
+        return cache[key]
+
+    return get
+
+
+def _changed(before: dict, after: dict) -> bool:
+    return [(t["x"], t["y"], t["visible"]) for t in before["traces"]] != [
+        (t["x"], t["y"], t["visible"]) for t in after["traces"]
+    ]
+
+
+@pytest.mark.parametrize("require_first", [False, True], ids=["plain", "requirejs-first"])
+@pytest.mark.parametrize("docname", sorted(INTERACTIVE_FIGURES), ids=page_id)
+def test_every_control_changes_the_plotted_data(driven, docname, require_first):
+    """Each slider dragged and each menu item picked changes the traces' data, offline."""
+    result = driven(docname, require_first)
+    assert result["external"] == [], f"requests leaving 127.0.0.1: {result['external']}"
+    assert result["console"] == [], f"console errors: {result['console']}"
+    states = result["states"]
+    _, controls = INTERACTIVE_FIGURES[docname]
+    assert len(states) == len(controls) + 1
+    for control, before, after in zip(controls, states, states[1:]):
+        assert _changed(before, after), f"{control}: the plotted data did not change"
+        # the control itself moved, and nothing else did
+        assert (after["sliders"], after["menus"]) != (before["sliders"], before["menus"])
+
+
+def _shown(state: dict) -> list[dict]:
+    return [t for t in state["traces"] if t["visible"] is True]
+
+
+def _drawn(trace: dict) -> list[tuple[float, float]]:
+    return [(x, y) for x, y in zip(trace["x"], trace["y"]) if x is not None and y is not None]
+
+
+def test_hidden_state_figure_shows_tanh_states(driven):
+    """Chapter 2: 16 bars in (-1, 1) whatever the step; the title names the step."""
+    states = driven("book/ch02_rnn_cell")["states"]
+    for state in states:
+        (bars,) = state["traces"]
+        assert len(bars["y"]) == 16
+        assert all(-1 < y < 1 for y in bars["y"])
+    steps = [s["sliders"][0] + 1 for s in states]
+    assert steps[0] == 7 and steps[1] > 7  # dragged to the right from "the cat"
+    assert f"h<sub>{steps[1]}</sub>" in states[1]["title"]
+
+
+def _entropy(probabilities: list[float]) -> float:
+    return -sum(p * math.log(p) for p in probabilities if p > 0)
+
+
+def test_temperature_figure_flattens_as_tau_grows(driven):
+    """Chapter 3: a distribution at every τ; a larger τ (slider to the right) raises entropy."""
+    before, after = driven("book/ch03_softmax_loss")["states"]
+    for state in (before, after):
+        for bars in state["traces"]:
+            assert abs(sum(bars["y"]) - 1) < 1e-3  # rounded to 4 digits
+    assert after["sliders"][0] > before["sliders"][0]
+    tau_one, tau_before = before["traces"]
+    _, tau_after = after["traces"]
+    assert _entropy(tau_before["y"]) < _entropy(tau_one["y"])  # starts at τ = 0.5 < 1
+    assert _entropy(tau_after["y"]) > _entropy(tau_one["y"])  # ends at τ = 10 > 1
+    assert _entropy(tau_after["y"]) <= math.log(8) + 1e-9
+
+
+def test_gradient_explorer_follows_its_three_controls(driven):
+    """Chapter 5: ρ changes the curves, T the number of lags drawn, the menu the activation.
+
+    Independent facts checked on what is drawn: the spectral norm of a matrix power is at
+    least the spectral radius to that power, ‖W^L‖ ≥ ρ^L, so the linear network's measured
+    curve never lies below the dashed ρ^(T-k) line; a curve has one point per lag 1..T.
+    """
+    start, moved_rho, moved_length, linear = driven("book/ch05_gradient_pathologies")["states"]
+    shown = _shown(start)
+    assert [t["name"] for t in shown][0].startswith("tanh")
+    # ρ: from 1.5 to the end of the slider
+    assert moved_rho["sliders"][0] != start["sliders"][0]
+    # T: the drawn lags are 1..T, with T the chosen length's label
+    for state in (start, moved_length):
+        curve = _drawn(_shown(state)[0])
+        lags = [x for x, _ in curve]
+        assert lags == list(range(1, len(lags) + 1))
+        dot = _drawn(_shown(state)[1])
+        assert [x for x, _ in dot] == [len(lags)]  # the dot sits at lag T
+    assert len(_drawn(_shown(moved_length)[0])) != len(_drawn(_shown(start)[0]))
+    # the menu: only the linear network's traces (and the dashed line) are shown now
+    names = [t["name"] for t in _shown(linear)]
+    assert names[0] == "linear, measured" and len(names) == 3
+    measured = dict(_drawn(_shown(linear)[0]))
+    dashed = dict(_drawn(_shown(linear)[2]))
+    assert measured and all(measured[lag] >= dashed[lag] * (1 - 1e-3) for lag in measured)
+
+
+def test_no_page_needs_plotly_without_loading_it(site_dir):
+    """Pages with a Plotly figure load the site's own plotly.js, before RequireJS; others not."""
+    with_figures = []
+    for page in _html_files(site_dir):
+        html = page.read_text(encoding="utf-8")
+        scripts = _parse(page).resources
+        scripts = [s.split("?")[0] for s in scripts]
+        plotly = [i for i, s in enumerate(scripts) if s.endswith("_static/plotly/plotly.min.js")]
+        if 'class="plotly-graph-div' in html:
+            with_figures.append(str(page.relative_to(site_dir).with_suffix("")))
+            assert len(plotly) == 1, f"{page.name}: plotly.js loaded {len(plotly)} times"
+            require = [i for i, s in enumerate(scripts) if s.endswith("_static/require.js")]
+            assert all(plotly[0] < i for i in require), f"{page.name}: RequireJS first"
+        else:
+            assert plotly == [], f"{page.name} loads plotly.js without a figure"
+    assert sorted(with_figures) == sorted(INTERACTIVE_FIGURES)
+    assert (site_dir / "_static" / "plotly" / "plotly.min.js").stat().st_size > 1_000_000
+
+
+# --------------------------------------------------------------------------- code boxes
+
+# Every collapsed cell (hide-input) is opened first: a reader who opens it must not find
+# lines running past the box either.
+_OVERFLOWING_CODE_JS = """
+() => {
+  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  const article = document.querySelector("article") || document.body;
+  // code: the input of every code cell, and code blocks in the text (not printed outputs)
+  return [...article.querySelectorAll(".cell_input pre, div.highlight pre")]
+    .filter(pre => !pre.closest(".cell_output, .output"))
+    .filter(pre => pre.scrollWidth > pre.clientWidth)
+    .map(pre => {
+      const longest = pre.textContent.split("\\n")
+                         .reduce((a, b) => (b.length > a.length ? b : a), "");
+      return `${pre.scrollWidth - pre.clientWidth}px too wide: ${longest.trim().slice(0, 90)}`;
+    });
+}
+"""
+
+
+@pytest.mark.parametrize("docname", DOCNAMES, ids=page_id)
+def test_code_fits_its_box_at_desktop_width(browser, site_url, docname):
+    """At 1280 px no code box scrolls sideways: every line of code is readable in place."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(urljoin(site_url, f"{docname}.html"), wait_until="load", timeout=PAGE_LOAD_MS)
+        overflowing = page.evaluate(_OVERFLOWING_CODE_JS)
+    finally:
+        context.close()
+    assert overflowing == [], f"{len(overflowing)} code boxes overflow:\n" + "\n".join(overflowing)
 
 
 # --------------------------------------------------------------------------- cell diagrams

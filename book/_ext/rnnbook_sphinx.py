@@ -1,4 +1,4 @@
-"""Sphinx extension: five small fixes the rnnbook website needs.
+"""Sphinx extension: six small fixes the rnnbook website needs.
 
 1. Resolve ``rnncore.<name>`` cross-references to the defining module. The API pages
 document each submodule (``rnncore.rnn_cell.rnn_cell_forward``), while chapters and
@@ -24,11 +24,24 @@ a notebook through jupytext, and the released exercises (``.ipynb``) keep all th
 when it writes at least one page, so after ``scripts/vendor_js.py`` or a CSS change alone
 the site would keep the old copies. When one of them is newer than the last build, the root
 page is marked outdated, so Sphinx writes it and copies the static files again.
+
+6. plotly.js on the pages that need it. The interactive figures (``book/web_figures.py``)
+are ``<div class="plotly-graph-div">`` elements drawn by an inline ``Plotly.newPlot``
+call, so the page must have loaded plotly.js (``_static/plotly/plotly.min.js``, copied by
+``scripts/vendor_js.py``) before it. The script goes into the head of only those pages
+(1.2 MB that the other pages need not parse), before RequireJS: a UMD bundle loaded after
+RequireJS registers itself as an anonymous AMD module instead of ``window.Plotly``, a known
+trap of plotly.js 1.x-2.x (the 4.x bundle vendored here sets ``window.Plotly`` either way).
+The same outputs also carry Plotly's JSON mimetype for JupyterLab; myst-nb has no renderer
+for it and would warn on every figure ("skipping unknown output mime type"), which ``-W``
+makes an error. That one warning, for that one mimetype, is dropped; any other unknown
+mimetype still fails the build.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 
@@ -89,6 +102,34 @@ def _repository_placeholders(app, docname, source):
     source[0] = source[0].replace("@repository_url@", url).replace("@repository_branch@", branch)
 
 
+PLOTLY_JS = "plotly/plotly.min.js"
+PLOTLY_DIV = 'class="plotly-graph-div'
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+class _PlotlyMimeIsForJupyterLab(logging.Filter):
+    def filter(self, record):
+        return not (
+            getattr(record, "type", None) == "mystnb"
+            and getattr(record, "subtype", None) == "unknown_mime_type"
+            # myst-nb appends "[mystnb.unknown_mime_type]" to the message
+            and f"mime type: {PLOTLY_MIME} [" in record.getMessage()
+        )
+
+
+def _drop_plotly_mime_warning():
+    # ahead of Sphinx's own filters, which turn a warning into an error under -W
+    for handler in logging.getLogger("sphinx").handlers:
+        if not any(isinstance(f, _PlotlyMimeIsForJupyterLab) for f in handler.filters):
+            handler.filters.insert(0, _PlotlyMimeIsForJupyterLab())
+
+
+def _plotly_where_needed(app, pagename, templatename, context, doctree):
+    if PLOTLY_DIV in str(context.get("body", "")):
+        # RequireJS and the widget manager come at the default priority, 500
+        app.add_js_file(PLOTLY_JS, priority=400)
+
+
 def _static_changed(app, env, added, changed, removed):
     stamp = Path(app.outdir) / ".buildinfo"
     if not stamp.exists():
@@ -109,9 +150,11 @@ def _static_changed(app, env, added, changed, removed):
 
 
 def setup(app):
+    _drop_plotly_mime_warning()
     app.connect("missing-reference", _resolve)
     app.connect("source-read", _repository_placeholders)
     app.connect("env-get-outdated", _static_changed)
+    app.connect("html-page-context", _plotly_where_needed)
     app.connect("html-page-context", _dedupe_scripts)
     # after sphinx-book-theme has added its launch buttons (priority 501)
     app.connect("html-page-context", _colab_only_for_ipynb, priority=600)

@@ -17,9 +17,9 @@ from that row.
 Use in an nbgrader test cell::
 
     from rnncore.grading import check_rnn_cell_forward
-    check_rnn_cell_forward(rnn_cell_forward)                   # visible cases
+    check_rnn_cell_forward(rnn_cell_forward)               # visible cases
     ### BEGIN HIDDEN TESTS
-    check_rnn_cell_forward(rnn_cell_forward, hidden=True)      # more, larger cases
+    check_rnn_cell_forward(rnn_cell_forward, hidden=True)  # more cases
     ### END HIDDEN TESTS
 
 Backward checks take the student's forward and backward together

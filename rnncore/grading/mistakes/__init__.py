@@ -24,5 +24,6 @@ protections first, as copied source code would not have them::
 
     _watch.catalogue_is_student_code = True
     for _info in pkgutil.iter_modules(_mistakes.__path__):
-        importlib.import_module(f"{_mistakes.__name__}.{_info.name}").guard = lambda name: None
+        module = importlib.import_module(f"{_mistakes.__name__}.{_info.name}")
+        module.guard = lambda name: None
 """
