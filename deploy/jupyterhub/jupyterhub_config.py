@@ -61,7 +61,7 @@ class _NoStatsd:
     def start(self):
         return self
 
-    def stop(self):
+    def stop(self, send=True):
         return None
 
 
