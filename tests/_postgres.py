@@ -33,10 +33,14 @@ def postgres_cluster():
         cluster.stop()
 
 
+def new_database(cluster: ThrowawayCluster) -> str:
+    """The URL of a fresh, empty database (and its own role) in ``cluster``."""
+    return cluster.create_database(f"rnnt_gradebook_{next(_numbers)}")
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def gradebook_url(request):
     """``None`` for the default SQLite gradebook, else the URL of a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return None
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"rnnt_gradebook_{next(_numbers)}")
+    return new_database(request.getfixturevalue("postgres_cluster"))
