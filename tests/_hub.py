@@ -45,6 +45,8 @@ class Hub:
     instructor: str
     instructor_password: str
     log: Path
+    venv: Path
+    db_url_file: Path
     accounts: list[str] = field(default_factory=list)
     _admin: requests.Session | None = None
 
@@ -180,7 +182,17 @@ def running_hub(artifacts: Path | None = None):
         url = f"http://127.0.0.1:{port}"
         _wait_for(url, START_TIMEOUT, proc, log)
         password = secrets.token_urlsafe(12)
-        hub = Hub(url, state, run, instructor, password, log, accounts=[instructor])
+        hub = Hub(
+            url,
+            state,
+            run,
+            instructor,
+            password,
+            log,
+            venv=hubenv.DEFAULT_VENV,
+            db_url_file=url_file,
+            accounts=[instructor],
+        )
         hubctl.sign_up(url, instructor, password)
         yield hub
     finally:
