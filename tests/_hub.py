@@ -47,6 +47,7 @@ class Hub:
     log: Path
     venv: Path
     db_url_file: Path
+    pid: int = 0
     accounts: list[str] = field(default_factory=list)
     _admin: requests.Session | None = None
 
@@ -191,6 +192,7 @@ def running_hub(artifacts: Path | None = None):
             log,
             venv=hubenv.DEFAULT_VENV,
             db_url_file=url_file,
+            pid=proc.pid,
             accounts=[instructor],
         )
         hubctl.sign_up(url, instructor, password)

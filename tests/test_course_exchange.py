@@ -60,7 +60,9 @@ def student_env(tmp_path, name, exchange):
 
 
 def test_release_fetch_submit_collect_autograde_feedback_export(
-    tmp_path, gradebook_url, monkeypatch  # noqa: F811 (the fixture)
+    tmp_path,
+    gradebook_url,  # noqa: F811 (the fixture)
+    monkeypatch,
 ):
     course = make_course(tmp_path / "course", [A])
     exchange = tmp_path / "exchange"

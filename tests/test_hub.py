@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import csv
 import os
+import pwd
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 from _course_helpers import ROOT, graded_cells, solution_cells, source_notebook
 from _course_helpers import answer as model_answer
-from _hub import COURSE, running_hub
+from _hub import COURSE, hubctl, hubenv, running_hub
 from _hub_browser import CHROMIUM_ARGS, SCORE, Person, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
@@ -157,9 +159,9 @@ def run_class(hub, browser, shots: Path) -> dict:
     teacher.page.locator("td.score").first.wait_for()
     teacher.shot("11-instructor-autograded")
     seen["formgrader_scores"] = {
-        student: teacher.page.locator(
-            "tr", has=teacher.page.locator("td", has_text=student)
-        ).locator("td.score").inner_text()
+        student: teacher.page.locator("tr", has=teacher.page.locator("td", has_text=student))
+        .locator("td.score")
+        .inner_text()
         for student in (s1, s2)
     }
     teacher.formgrader()
@@ -259,3 +261,197 @@ def test_a_class_in_the_browser(hub, browser):
     assert (by_login[s1], by_login[s2]) == (full, 0.0)
     assert not seen["js_errors"], seen["js_errors"]
     print(f"\nbrowser story: {time.perf_counter() - t0:.0f} s")
+
+
+# ---------------------------------------------------------------------------- over REST
+
+
+def token_headers(token: str) -> dict:
+    return {"Authorization": f"token {token}"}
+
+
+def started(hub, name: str, password: str) -> tuple[str, float]:
+    """Log in through the form, start the server; ``(token, seconds login-to-ready)``."""
+    t0 = time.perf_counter()
+    session = hubctl.login(hub.url, name, password)
+    token = hub.api_token(session, name)
+    hub.start_server(name, token)
+    return token, time.perf_counter() - t0
+
+
+def instructor_token(hub) -> str:
+    token = hub.api_token(hub.admin(), hub.instructor)
+    hub.start_server(hub.instructor, token)
+    return token
+
+
+def ensure_released(hub, token: str) -> None:
+    """ex02 released through the formgrader's API (the browser test may have done it)."""
+    api = f"{hub.url}/user/{hub.instructor}/formgrader/api/assignment/{A}"
+    status = requests.get(api, headers=token_headers(token), timeout=60).json().get("status")
+    if status != "released":
+        for action in ("assign", "release"):
+            reply = requests.post(f"{api}/{action}", headers=token_headers(token), timeout=300)
+            assert reply.json()["success"], reply.text
+
+
+def student_action(hub, name: str, token: str, action: str) -> requests.Response:
+    """nbgrader's Assignments handlers in the student's own server: fetch or submit ex02."""
+    return requests.post(
+        f"{hub.url}/user/{name}/assignments/{action}",
+        data={"course_id": COURSE, "assignment_id": A},
+        headers=token_headers(token),
+        timeout=300,
+    )
+
+
+def as_user(name: str, code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run Python as the Unix account ``name`` (what its terminal or kernel could do)."""
+    return subprocess.run(
+        ["runuser", "-u", name, "--", "env", "-i", *[f"{k}={v}" for k, v in (env or {}).items()]]
+        + [str(hubenv.DEFAULT_VENV / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
+
+
+def can_read(name: str, path: Path) -> bool:
+    code = (
+        "import os, sys\n"
+        f"p = {str(path)!r}\n"
+        "try:\n"
+        "    os.listdir(p) if os.path.isdir(p) else open(p).read()\n"
+        "except PermissionError:\n"
+        "    sys.exit(3)\n"
+    )
+    proc = as_user(name, code)
+    assert proc.returncode in (0, 3), proc.stderr
+    return proc.returncode == 0
+
+
+def test_students_cannot_reach_each_other_or_the_formgrader(hub):
+    itoken = instructor_token(hub)
+    ensure_released(hub, itoken)
+    (a, pa), (b, pb) = hub.add_students(["iso-a", "iso-b"]).items()
+    ta, _ = started(hub, a, pa)
+    tb, _ = started(hub, b, pb)
+    for name, token in ((a, ta), (b, tb)):
+        assert student_action(hub, name, token, "fetch").json()["success"]
+    assert student_action(hub, a, ta, "submit").json()["success"]
+
+    # over HTTP: b's credentials open nothing of a's nor the instructor's, and no formgrader
+    hb = token_headers(tb)
+    assert requests.get(f"{hub.url}/user/{a}/api/contents", headers=hb).status_code == 403
+    fg = f"{hub.url}/user/{hub.instructor}/formgrader/api/assignments"
+    assert requests.get(fg, headers=hb).status_code == 403
+    assert requests.get(fg, headers=token_headers(itoken)).status_code == 200
+    assert requests.get(f"{hub.url}/user/{b}/formgrader", headers=hb).status_code == 404
+    assert requests.get(f"{hub.url}/user/{b}/api/contents", headers=hb).status_code == 200
+    browser_b = hubctl.login(hub.url, b, pb)
+    assert browser_b.get(f"{hub.url}/hub/authorize").status_code == 403  # approvals
+
+    # on disk, as b's Unix account
+    exchange = hub.state / "exchange" / COURSE
+    assert not can_read(b, Path(f"/home/{a}"))
+    assert not can_read(b, Path(f"/home/{a}/{COURSE}/{A}/{A}.ipynb"))
+    assert not can_read(b, exchange / "inbound")  # nobody finds another's submission
+    assert not can_read(b, Path(f"/home/{hub.instructor}/{COURSE}"))
+    assert not can_read(b, hub.db_url_file)  # the gradebook's password
+    assert not can_read(b, hub.state / "private")  # the hub's database: password hashes
+    assert can_read(b, exchange / "outbound" / A / f"{A}.ipynb")  # the release is public
+    assert can_read(a, Path(f"/home/{a}/{COURSE}/{A}/{A}.ipynb"))
+    (mine,) = [p for p in (exchange / "inbound").iterdir() if p.name.startswith(f"{a}+")]
+    assert mine.stat().st_uid == pwd.getpwnam(a).pw_uid
+
+    # b cannot submit as a: the flag is refused, and a forged inbound entry is not collected
+    hub_env = {
+        "HOME": f"/home/{b}",
+        "PATH": f"{hubenv.DEFAULT_VENV / 'bin'}:/usr/bin:/bin",
+        "JUPYTERHUB_USER": b,
+        "JUPYTERHUB_API_TOKEN": tb,
+        "JUPYTERHUB_API_URL": f"{hub.url}/hub/api",
+    }
+    submit_as_a = (
+        "import sys\nfrom nbgrader.apps import NbGraderApp\n"
+        f"sys.argv = ['nbgrader', 'submit', '{A}', '--course={COURSE}', '--student={a}']\n"
+        "NbGraderApp.launch_instance()\n"
+    )
+    proc = subprocess.run(
+        ["runuser", "-u", b, "--", "env", "-i", *[f"{k}={v}" for k, v in hub_env.items()]]
+        + [str(hubenv.DEFAULT_VENV / "bin" / "python"), "-c", submit_as_a],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=f"/home/{b}",
+    )
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"--student='{a}' refused" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    forge = (
+        "import os, shutil\n"
+        f"src = '/home/{b}/{COURSE}/{A}'\n"
+        f"dst = {str(exchange / 'inbound')!r} + '/{a}+{A}+2099-01-01 00:00:00.000000 UTC+forged'\n"
+        "shutil.copytree(src, dst)\n"
+        "open(dst + '/timestamp.txt', 'w').write('2099-01-01 00:00:00.000000 UTC')\n"
+    )
+    assert as_user(b, forge).returncode == 0
+    collect = requests.post(
+        f"{hub.url}/user/{hub.instructor}/formgrader/api/assignment/{A}/collect",
+        headers=token_headers(itoken),
+        timeout=300,
+    ).json()
+    assert collect["success"] and f"it names {a} but is owned by {b}" in collect["log"]
+    stamp = Path(f"/home/{hub.instructor}/{COURSE}/submitted/{a}/{A}/timestamp.txt")
+    assert not stamp.read_text().startswith("2099"), "the forged submission was collected"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no VmRSS for {pid}")
+
+
+LOAD_STUDENTS = 30
+LOAD_DEADLINE = 240  # seconds for all of them, from the first login to the last submission
+
+
+def test_thirty_students_log_in_and_submit_at_once(hub):
+    ensure_released(hub, instructor_token(hub))
+    passwords = hub.add_students([f"load{i:02d}" for i in range(1, LOAD_STUDENTS + 1)])
+
+    def one_student(item):
+        name, password = item
+        token, ready = started(hub, name, password)
+        assert student_action(hub, name, token, "fetch").json()["success"]
+        t0 = time.perf_counter()
+        reply = student_action(hub, name, token, "submit").json()
+        return name, ready, time.perf_counter() - t0, reply["success"]
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=LOAD_STUDENTS) as pool:
+        results = list(pool.map(one_student, passwords.items(), timeout=LOAD_DEADLINE))
+    wall = time.perf_counter() - t0
+    proxy_pid = int((hub.state / "private" / "jupyterhub-proxy.pid").read_text())
+    hub_mb, proxy_mb = rss_mb(hub.pid), rss_mb(proxy_pid)
+
+    assert [r[3] for r in results] == [True] * LOAD_STUDENTS
+    inbound = hub.state / "exchange" / COURSE / "inbound"
+    for name in passwords:  # each submission is there, under its author's Unix account
+        (entry,) = [p for p in inbound.iterdir() if p.name.startswith(f"{name}+")]
+        assert entry.stat().st_uid == pwd.getpwnam(name).pw_uid
+    ready = [r[1] for r in results]
+    submit = [r[2] for r in results]
+    print(
+        f"\n{LOAD_STUDENTS} students at once, {wall:.0f} s in all:"
+        f" login-to-ready p50 {percentile(ready, 50):.1f} s, p95 {percentile(ready, 95):.1f} s;"
+        f" submit p50 {percentile(submit, 50):.2f} s, p95 {percentile(submit, 95):.2f} s;"
+        f" RSS hub {hub_mb:.0f} MB + proxy {proxy_mb:.0f} MB = {hub_mb + proxy_mb:.0f} MB"
+    )
+    assert wall < LOAD_DEADLINE

@@ -106,6 +106,12 @@ def ensure_users_venv(venv: Path = DEFAULT_VENV, exchange: Path | None = None) -
         ).stdout.strip()
     )
     (site / "rnnbook-hub.pth").write_text(f"{REPO}\n{HERE}\n")
+    # no "news" pop-up (the hub may be offline, and a class needs no Jupyter news)
+    lab_settings = venv / "share" / "jupyter" / "lab" / "settings"
+    lab_settings.mkdir(parents=True, exist_ok=True)
+    (lab_settings / "overrides.json").write_text(
+        json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}})
+    )
     if exchange is not None:
         etc = venv / "etc" / "jupyter"
         etc.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ c = get_config()  # noqa: F821 (injected by traitlets)
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 STATE = Path(os.environ.get("RNNBOOK_HUB_STATE", "/srv/rnnbook-hub"))
+PRIVATE = STATE / "private"  # mode 700: the hub's database (password hashes), its secret
 VENV = Path(os.environ.get("RNNBOOK_HUB_VENV", "/opt/rnnbook-hub/venv"))
 INSTRUCTORS = {
     name.strip()
@@ -46,9 +47,9 @@ c.ConfigurableHTTPProxy.api_url = (
     f"http://127.0.0.1:{os.environ.get('RNNBOOK_PROXY_API_PORT', '8001')}"
 )
 c.ConfigurableHTTPProxy.command = [str(HERE / "node_modules" / ".bin" / "configurable-http-proxy")]
-c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
-c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
-c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
+c.JupyterHub.db_url = f"sqlite:///{PRIVATE / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(PRIVATE / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(PRIVATE / "jupyterhub.pid")
 
 
 # ---------------------------------------------------------------- accounts
