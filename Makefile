@@ -19,7 +19,7 @@ help:
 	@echo "make book       set up, build the website and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test       set up and run every test (with coverage of rnncore)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
-	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions in parallel"
+	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions (sandboxed, all cores)"
 	@echo "make bench      speed of rnncore against PyTorch and the machine's SGEMM"
 	@echo "make hub        (root) the course's JupyterHub on http://127.0.0.1:$(HUB_PORT), PostgreSQL gradebook"
 	@echo "make hub-demo   accounts instructor, student1..3 on the running hub; prints their passwords"
@@ -54,8 +54,11 @@ test: venv
 exercises: venv
 	$(BIN)/python -m scripts.generate_exercises
 
+# UNSAFE=1: no sandbox (trusted code only); SCHEDULER=tcp://host:8786: a running dask cluster;
+# JOBS=N: local worker processes (default: one per core)
 grade: venv
-	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT)
+	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT) $(if $(UNSAFE),--unsafe) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(JOBS),--jobs $(JOBS))
 
 bench: venv
 	$(BIN)/python benchmarks/bench_sequences.py

@@ -14,8 +14,19 @@ instructor grades; they are git-ignored.
 import os
 import re
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    SaveAutoGrades,
+)
+
+from rnncore.grading.autograde import SealGrades, TrustedExecute
 
 c = get_config()  # noqa: F821 (injected by traitlets)
 
@@ -47,6 +58,32 @@ c.Exchange.root = os.environ.get("RNNBOOK_EXCHANGE", "/usr/local/share/nbgrader/
 # the cell scores 0 with "CellTimeoutError", and grading goes on with the next cell.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
+
+# Trusted autograding (rnncore.grading.autograde): nbgrader's Execute step, which ran the whole
+# notebook in one kernel and scored each test cell by what that kernel printed, is replaced by
+# TrustedExecute. The submission's own cells run in a bubblewrap sandbox (no network, no view of
+# this course, the gradebook, the exchange or your home, no new processes, 2 GB of memory); each
+# test cell runs here, in the grader's process, calling the student's functions across the
+# process boundary, and its outputs say what the checks concluded. SealGrades then seals the
+# scores with your grading secret (~/.config/rnnbook/grading-secret, or the file named by
+# RNNBOOK_GRADING_SECRET_FILE), and `make grade` verifies every seal before it exports a CSV.
+# Without bubblewrap grading refuses; RNNBOOK_UNSAFE_GRADING=1 (make grade ... UNSAFE=1) grades
+# without the sandbox, for submissions you trust.
+c.TrustedExecute.call_timeout = 30  # one call of a student's function
+c.TrustedExecute.cell_timeout = 60  # one test cell, all its calls
+c.TrustedExecute.memory_limit = 2 * 1024**3
+c.Autograde.autograde_preprocessors = [
+    TrustedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+    SealGrades,
+]
+# A test cell the student deleted comes back from the gradebook and is graded like the others.
+c.OverwriteCells.add_missing_cells = True
 
 
 class HideHiddenTestFrames(NbGraderPreprocessor):

@@ -1,18 +1,23 @@
-"""How long autograding takes: per submission, and for a class graded serially or in parallel.
+"""How long grading takes: per submission, against nbgrader's stock autograde, on all cores.
 
 Usage::
 
     python benchmarks/bench_grading.py [--assignment ex02_rnn_cell] [--submissions 40]
+    python benchmarks/bench_grading.py --throughput 200     # issue 10: serial vs local cluster
 
-Everything happens in a temporary copy of the course. Measured, in this order:
+Everything happens in temporary copies of the course, on the same submissions (the model
+answers). Measured in one run:
 
-1. bare execution: the filled-in notebook (model answers, hidden tests included, i.e. what
-   autograde runs) executed with nbclient in this process — the baseline;
-2. one ``nbgrader autograde`` process per submission, one at a time (serial);
-3. the same submissions graded by ``scripts.grade_all`` with one process per CPU (parallel).
+1. bare execution: the source notebook (answers and hidden tests) run with nbclient in this
+   process, once per repeat: the cost of executing the notebook at all;
+2. nbgrader's stock autograde (its own ``Execute`` preprocessor, one kernel per notebook, the
+   grade read from the kernel's output): one ``nbgrader autograde <a>`` process grading every
+   submission in turn;
+3. the trusted grader (``scripts.grade_all``: sandboxed student code, checks in the grader) on
+   a local Dask cluster of one worker, then of one worker per core.
 
-Ratios are printed against the serial baseline measured in the same run, so numbers from a
-busy or a quiet machine stay comparable.
+Per-submission cost is in core-seconds (wall time x cores used / submissions), so the
+one-core numbers compare directly; ratios are against baselines measured in the same run.
 """
 
 from __future__ import annotations
@@ -30,28 +35,32 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.course import ROOT, nbgrader_env  # noqa: E402
-from scripts.grade_all import autograde_many, gradebook_scores, sync_gradebook  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _course_helpers import filled_in, mutant_source, released_notebook, set_cell  # noqa: E402
 
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+from scripts.course import ROOT, nbgrader, nbgrader_env  # noqa: E402
+from scripts.grade_all import grade, gradebook_scores, sync_gradebook  # noqa: E402
+
+STOCK = """
+# nbgrader's own autograde pipeline, for comparison
+from nbgrader.preprocessors import Execute as _Execute
+c.Autograde.autograde_preprocessors = [_Execute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+"""
 
 
-def filled_in(assignment: str) -> nbformat.NotebookNode:
-    """The released notebook with the model answers typed in (markers removed)."""
-    source = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
-    answers = {
-        c.metadata.nbgrader.grade_id: "\n".join(
-            line for line in c.source.splitlines() if not any(m in line for m in MARKERS)
-        )
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    nb = nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", 4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    return nb
+def make_course(folder: Path, assignment: str, notebooks: dict, stock: bool = False) -> Path:
+    (folder / "solutions").mkdir(parents=True)
+    config = (ROOT / "nbgrader_config.py").read_text() + (STOCK if stock else "")
+    (folder / "nbgrader_config.py").write_text(config)
+    shutil.copytree(ROOT / "solutions" / assignment, folder / "solutions" / assignment)
+    for student, nb in notebooks.items():
+        target = folder / "submitted" / student / assignment
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / f"{assignment}.ipynb")
+    sync_gradebook(folder, assignment)
+    return folder
 
 
 def bare_execution(assignment: str, repeats: int) -> list[float]:
@@ -60,9 +69,73 @@ def bare_execution(assignment: str, repeats: int) -> list[float]:
     for _ in range(repeats):
         nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", 4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
         times.append(time.perf_counter() - start)
     return times
+
+
+def timed_grade(course: Path, assignment: str, students, **kwargs) -> float:
+    start = time.perf_counter()
+    outcomes = grade(course, assignment, students, **kwargs)
+    wall = time.perf_counter() - start
+    assert all(o.ok for o in outcomes), [o.log[-500:] for o in outcomes if not o.ok]
+    return wall
+
+
+def per_submission(args, tmp: Path, cores: int) -> None:
+    a, n = args.assignment, args.submissions
+    students = {f"student{k:03d}": filled_in(a) for k in range(n)}
+    courses = {m: make_course(tmp / m, a, students, m == "stock") for m in ("stock", "one", "all")}
+    bare = statistics.median(bare_execution(a, args.repeats))
+
+    start = time.perf_counter()
+    nbgrader(["autograde", a, "--force"], cwd=courses["stock"], timeout=7200)
+    stock = (time.perf_counter() - start) / n
+    one = timed_grade(courses["one"], a, list(students), jobs=1) / n
+    all_wall = timed_grade(courses["all"], a, list(students), jobs=cores)
+    all_cost = all_wall * cores / n
+    scores = [gradebook_scores(courses[m], a) for m in ("stock", "one", "all")]
+    same = scores[0] == scores[1] == scores[2]
+
+    print(f"assignment {a}, {n} submissions (model answers), {cores} core(s)")
+    print(f"bare nbclient execution          {bare:6.2f} s per submission  (baseline)")
+    print(
+        f"nbgrader stock autograde         {stock:6.2f} core-s per submission  "
+        f"x{stock / bare:.2f} of bare"
+    )
+    print(
+        f"trusted grader, 1 worker         {one:6.2f} core-s per submission  "
+        f"x{one / bare:.2f} of bare, {stock / one:.2f}x faster than stock"
+    )
+    print(
+        f"trusted grader, {cores} workers        {all_cost:6.2f} core-s per submission  "
+        f"({all_wall / n:.2f} s wall), x{all_cost / bare:.2f} of bare, "
+        f"{stock / all_cost:.2f}x faster than stock"
+    )
+    print(f"speed-up of {cores} workers over 1     {one * n / all_wall:.2f}")
+    print(f"same scores stock, 1 worker and {cores} workers: {same}")
+
+
+def throughput(args, tmp: Path, cores: int) -> None:
+    a, n = args.assignment, args.throughput
+    kinds = [filled_in(a), released_notebook(a)]
+    wrong = filled_in(a)
+    for cell in ("rnn_cell_forward",) if a == "ex02_rnn_cell" else ():
+        set_cell(wrong, cell, mutant_source(a, cell))
+    kinds.append(wrong)
+    students = {f"s{k:04d}": kinds[k % len(kinds)] for k in range(n)}
+    serial_course = make_course(tmp / "serial", a, students)
+    cluster_course = make_course(tmp / "cluster", a, students)
+    serial = timed_grade(serial_course, a, list(students), serial=True)
+    cluster = timed_grade(cluster_course, a, list(students), jobs=cores)
+    same = gradebook_scores(serial_course, a) == gradebook_scores(cluster_course, a)
+    print(f"assignment {a}, {n} generated submissions (answers, blanks, a mistake)")
+    print(f"serial, in one process          {60 * n / serial:7.1f} submissions per minute")
+    print(
+        f"local cluster, {cores} workers        {60 * n / cluster:7.1f} submissions per minute "
+        f"(x{serial / cluster:.2f})"
+    )
+    print(f"same scores serial and cluster: {same}")
 
 
 def main() -> None:
@@ -70,53 +143,16 @@ def main() -> None:
     parser.add_argument("--assignment", default="ex02_rnn_cell")
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3, help="bare executions to average")
+    parser.add_argument("--throughput", type=int, default=0, help="also grade this many")
     args = parser.parse_args()
-    a, n, workers = args.assignment, args.submissions, os.cpu_count() or 1
     os.environ["PATH"] = nbgrader_env()["PATH"]
-
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="rnnbook-bench-grading-") as tmp:
-        courses = {}
-        for mode in ("serial", "parallel"):
-            course = Path(tmp) / mode
-            (course / "solutions").mkdir(parents=True)
-            shutil.copy(ROOT / "nbgrader_config.py", course)
-            shutil.copytree(ROOT / "solutions" / a, course / "solutions" / a)
-            nb = filled_in(a)
-            for k in range(n):
-                folder = course / "submitted" / f"student{k:03d}" / a
-                folder.mkdir(parents=True)
-                nbformat.write(nb, folder / f"{a}.ipynb")
-            sync_gradebook(course, a)
-            courses[mode] = course
-
-        bare = bare_execution(a, args.repeats)
-        jobs = [(a, f"student{k:03d}") for k in range(n)]
-
-        start = time.perf_counter()
-        serial = autograde_many(courses["serial"], jobs, workers=1)
-        serial_wall = time.perf_counter() - start
-        start = time.perf_counter()
-        parallel = autograde_many(courses["parallel"], jobs, workers=workers)
-        parallel_wall = time.perf_counter() - start
-
-        assert all(r.ok for r in serial + parallel), "an autograde run failed"
-        same = gradebook_scores(courses["serial"], a) == gradebook_scores(courses["parallel"], a)
-        per_submission = statistics.median(r.seconds for r in serial)
-        bare_median = statistics.median(bare)
-
-    print(f"assignment {a}, {n} submissions (model answers), {workers} CPU(s)")
-    print(f"bare nbclient execution       median {bare_median:6.2f} s   (baseline for one)")
-    print(
-        f"nbgrader autograde, one       median {per_submission:6.2f} s   "
-        f"x{per_submission / bare_median:.2f} of bare execution"
-    )
-    print(f"{n} submissions, serial        {serial_wall:8.1f} s   x1.00 (baseline)")
-    speedup = serial_wall / parallel_wall
-    print(
-        f"{n} submissions, {workers} processes   {parallel_wall:8.1f} s   "
-        f"x{parallel_wall / serial_wall:.2f} of serial (speed-up {speedup:.2f})"
-    )
-    print(f"same scores serial and parallel: {same}")
+        os.environ.setdefault("RNNBOOK_GRADING_SECRET_FILE", str(Path(tmp) / "secret"))
+        if args.submissions:
+            per_submission(args, Path(tmp), cores)
+        if args.throughput:
+            throughput(args, Path(tmp), cores)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,12 @@ Copies a randomly initialised torch cell's weights into an rnncore parameter
 dict (using the mapping written in the cells' docstrings) and prints the
 largest absolute difference, in float64 for a few shapes, of the outputs
 (forward) and of every gradient against torch's autograd (backward).
+Then checks ``rnncore.torch_bridge`` for whole modules: rnncore parameters
+(single layer, stacked, bidirectional) go through ``to_torch_state_dict`` into
+``torch.nn.RNN``/``GRU``/``LSTM`` with ``load_state_dict``, and torch's own
+initial weights come back through ``from_torch_state_dict``; both directions
+print the largest difference of the output sequences.
+
 Needs torch (only in the benchmark venv, never in .venv):
 
     PYTHONPATH=/work/main /work/bench-venv/bin/python benchmarks/torch_parity.py
@@ -14,7 +20,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnncore import gru_cell_backward, gru_cell_forward, lstm_cell_backward, lstm_cell_forward
+from rnncore import (
+    from_torch_state_dict,
+    gru_cell_backward,
+    gru_cell_forward,
+    init_stacked_params,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    stacked_forward,
+    to_torch_state_dict,
+)
 
 SHAPES = [(1, 3, 3), (4, 5, 7), (32, 65, 128)]  # (N, D, H)
 
@@ -116,5 +131,41 @@ def main() -> None:
         )
 
 
+MODULES = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}
+MODULE_CASES = [(1, False), (3, False), (1, True), (2, True)]  # (num_layers, bidirectional)
+
+
+def module_parity(T=7, N=3, D=5, H=6) -> None:
+    """to_torch_state_dict / from_torch_state_dict against torch.nn.RNN, GRU and LSTM."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(T, N, D))
+    print(f"\ntorch_bridge, float64, T={T} N={N} D={D} H={H}: max |rnncore - torch| of the outputs")
+    for cell, module_type in MODULES.items():
+        for layers, bidirectional in MODULE_CASES:
+            kw = {"reset_after": True} if cell == "gru" else {}
+            params = init_stacked_params(cell, D, H, layers, rng, bidirectional=bidirectional, **kw)
+            ours, _, _ = stacked_forward(X, params, cell, bidirectional=bidirectional)
+            module = module_type(D, H, num_layers=layers, bidirectional=bidirectional).double()
+            state = to_torch_state_dict(params, cell)
+            module.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+            with torch.no_grad():
+                theirs = module(torch.from_numpy(X))[0].numpy()
+            to_torch = float(np.abs(ours - theirs).max())
+            # and back: torch's own initial weights (both biases non-zero) run in rnncore
+            fresh = module_type(D, H, num_layers=layers, bidirectional=bidirectional).double()
+            back = from_torch_state_dict(
+                {k: v.numpy() for k, v in fresh.state_dict().items()}, cell, stacked=True
+            )
+            with torch.no_grad():
+                theirs = fresh(torch.from_numpy(X))[0].numpy()
+            ours, _, _ = stacked_forward(X, back, cell, bidirectional=bidirectional)
+            from_torch = float(np.abs(ours - theirs).max())
+            print(
+                f"{module_type.__name__:<5} layers={layers} bidirectional={bidirectional!s:<5} "
+                f"to_torch {to_torch:.1e}  from_torch {from_torch:.1e}"
+            )
+
+
 if __name__ == "__main__":
     main()
+    module_parity()

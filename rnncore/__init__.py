@@ -11,9 +11,15 @@ V vocabulary size, E embedding size.
 import sys as _sys
 
 from ._guard import ReferenceCallRefused
+from .attention import *  # noqa: F403
+from .attention_multiplicative import *  # noqa: F403
+from .batching import *  # noqa: F403
 from .bidirectional import *  # noqa: F403
 from .data import *  # noqa: F403
+from .decoding import *  # noqa: F403
 from .diagnostics import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .encoder import *  # noqa: F403
 from .functional import *  # noqa: F403
 from .gradcheck import *  # noqa: F403
 from .gru import *  # noqa: F403
@@ -28,8 +34,13 @@ from .recurrent import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .seq2seq import *  # noqa: F403
+from .seq2seq_params import *  # noqa: F403
+from .seq2seq_train import *  # noqa: F403
 from .stacked import *  # noqa: F403
 from .tasks import *  # noqa: F403
+from .tasks_seq2seq import *  # noqa: F403
+from .torch_bridge import *  # noqa: F403
 from .training import *  # noqa: F403
 from .vocab import *  # noqa: F403
 
@@ -59,6 +70,17 @@ _SUBMODULES = (
     "tasks",
     "training",
     "data",
+    "attention",
+    "attention_multiplicative",
+    "decoding",
+    "torch_bridge",
+    "encoder",
+    "seq2seq_params",
+    "seq2seq",
+    "seq2seq_train",
+    "tasks_seq2seq",
+    "dropout",
+    "batching",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__

@@ -122,7 +122,8 @@ def bidirectional_forward(X, params, cell="rnn", state0=None, **kw):
         (``h0`` of shape (N, H), or ``(h0, c0)`` for an LSTM) or None; None
         means zeros for both. The backward direction starts at the last step.
     **kw
-        ``reset_after`` for ``"gru"`` (inferred from ``fwd.b_hn`` when omitted).
+        ``reset_after`` for ``"gru"`` (inferred from ``fwd.b_hn`` when omitted);
+        ``activation`` (``"tanh"`` or ``"relu"``) for ``"rnn"``.
 
     Returns
     -------
@@ -136,7 +137,7 @@ def bidirectional_forward(X, params, cell="rnn", state0=None, **kw):
     where = "bidirectional_forward"
     _check_cell(cell)
     _check_options(cell, kw, _RUN_OPTIONS, where)
-    kw = {"reset_after": _reset_after(params, kw, "fwd.b_hn")} if cell == "gru" else {}
+    kw = {"reset_after": _reset_after(params, kw, "fwd.b_hn")} if cell == "gru" else dict(kw)
     sizes = Sizes()
     check_array("X", X, ("T", "N", "D"), sizes, where=where)
     _check_directions(params, cell, kw.get("reset_after", False), sizes, where)

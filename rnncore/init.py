@@ -13,6 +13,11 @@ the output layer, whose fan-in is H). Two reasons:
 
 Letters in shapes: D input features, H hidden units, V vocabulary (output) size.
 Randomness is explicit: every function takes ``rng``, a ``numpy.random.Generator``.
+
+Chapter 10 adds two starts for ``W_hh`` that control its singular values
+directly: :func:`orthogonal` (all equal to 1, Saxe, McClelland & Ganguli
+2014) and the identity of Le, Jaitly & Hinton's (2015) IRNN
+(:func:`init_irnn_params`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ import numpy as np
 from ._guard import guard
 from ._validate import check_rng
 
-__all__ = ["init_rnn_params", "init_gru_params", "init_lstm_params", "init_output_params"]
+__all__ = [
+    "init_rnn_params",
+    "init_gru_params",
+    "init_lstm_params",
+    "init_output_params",
+    "orthogonal",
+    "init_irnn_params",
+]
 
 
 def init_rnn_params(D, H, rng, dtype=np.float64):
@@ -153,6 +165,87 @@ def init_output_params(H, V, rng, dtype=np.float64):
     guard("init_output_params")
     _check_sizes(rng, dtype, "init_output_params", H=H, V=V)
     return _uniform({"W_hq": (H, V), "b_q": (V,)}, H, rng, dtype)
+
+
+def orthogonal(rows, cols, rng, gain=1.0, dtype=np.float64):
+    """A random (semi-)orthogonal matrix times ``gain``, as ``torch.nn.init.orthogonal_``.
+
+    The QR factorisation of a standard normal matrix, with the signs of R's
+    diagonal moved into Q so that the result is uniformly distributed (Haar
+    measure). All singular values equal ``gain``, so ``h W_hh`` neither grows
+    nor shrinks any direction at the start: ``W_hh = orthogonal(H, H, rng)``
+    keeps gradients through time from exploding or vanishing in a linear
+    network (Saxe, McClelland & Ganguli 2014). Taught in chapter 10, Training
+    RNNs in practice.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Shape of the result.
+    rng : numpy.random.Generator
+    gain : float
+        Scale of the result.
+    dtype : floating dtype
+
+    Returns
+    -------
+    W : ndarray of shape (rows, cols)
+        Orthonormal columns (rows >= cols) or rows (rows < cols), times ``gain``.
+    """
+    guard("orthogonal")
+    _check_sizes(rng, dtype, "orthogonal", rows=rows, cols=cols)
+    if isinstance(gain, bool) or not isinstance(gain, (int, float, np.floating)):
+        raise TypeError(f"orthogonal: gain must be a number, got {type(gain).__name__}")
+    tall = rows >= cols
+    A = rng.standard_normal((rows, cols) if tall else (cols, rows))  # tall: QR gives columns
+    Q, R = np.linalg.qr(A)  # Q (max, min) with orthonormal columns
+    Q = Q * np.sign(np.diag(R))  # fix the signs: otherwise Q is not uniformly distributed
+    W = Q if tall else Q.T
+    return (gain * W).astype(dtype)
+
+
+def init_irnn_params(D, H, rng, scale=1.0, input_std=0.001, dtype=np.float64):
+    """Parameters of an IRNN: a ReLU RNN that starts as the identity (Le, Jaitly & Hinton 2015).
+
+    ``W_hh = scale * I`` and ``b_h = 0``: with ``activation="relu"`` a
+    positive state is copied unchanged from step to step until the inputs
+    change it, so gradients pass back through time undamped at the start.
+    The input weights are N(0, input_std²), as in the paper's adding
+    problem (they report 0.001). Taught in chapter 10, Training RNNs in practice.
+
+    Parameters
+    ----------
+    D : int
+        Input features.
+    H : int
+        Hidden units.
+    rng : numpy.random.Generator
+    scale : float
+        Multiplies the identity (the paper's "np-RNN" variants use less than 1).
+    input_std : float
+        Standard deviation of ``W_xh``.
+    dtype : floating dtype
+
+    Returns
+    -------
+    params : dict
+        ``W_xh`` of shape (D, H), ``W_hh`` of shape (H, H), ``b_h`` of shape (H,):
+        run them with ``rnn_forward(..., activation="relu")``.
+    """
+    guard("init_irnn_params")
+    _check_sizes(rng, dtype, "init_irnn_params", D=D, H=H)
+    for name, value in (("scale", scale), ("input_std", input_std)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise TypeError(
+                f"init_irnn_params: {name} must be a number, got {type(value).__name__}"
+            )
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"init_irnn_params: {name} must be finite and >= 0, got {value}")
+    return {
+        "W_xh": (input_std * rng.standard_normal((D, H))).astype(dtype),
+        "W_hh": (scale * np.eye(H)).astype(dtype),
+        "b_h": np.zeros(H, dtype=dtype),
+    }
 
 
 def _uniform(shapes, fan_in, rng, dtype):

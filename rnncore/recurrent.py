@@ -34,7 +34,7 @@ CELLS = ("rnn", "gru", "lstm")
 
 _GATES = {"rnn": ("h",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "o", "c")}
 # Keyword options each cell accepts when it runs, and when it is initialised.
-_RUN_OPTIONS = {"rnn": (), "gru": ("reset_after",), "lstm": ()}
+_RUN_OPTIONS = {"rnn": ("activation",), "gru": ("reset_after",), "lstm": ()}
 _INIT_OPTIONS = {
     "rnn": ("dtype",),
     "gru": ("reset_after", "dtype"),
@@ -155,7 +155,7 @@ def _check_state_pair(name: str, state, where: str) -> tuple:
 def _forward(cell: str, X, state0, params, kw: Mapping):
     """Unguarded dispatch; the sequence functions validate X, params and the states."""
     if cell == "rnn":
-        H, inner = rnn_forward(X, state0, params)
+        H, inner = rnn_forward(X, state0, params, activation=kw.get("activation", "tanh"))
         # the final state is copied: a view would keep the whole sequence's buffers alive
         # while truncated BPTT carries it on to the next chunk
         return H, H[-1].copy(), RecurrentCache(cell, inner)
@@ -198,6 +198,7 @@ def recurrent_forward(cell, X, state0, params, **kw):
     **kw
         ``reset_after`` for ``"gru"``; when omitted it is True exactly if
         ``params`` holds ``b_hn`` (parameters made with ``reset_after=True``).
+        ``activation`` (``"tanh"`` or ``"relu"``) for ``"rnn"``.
 
     Returns
     -------

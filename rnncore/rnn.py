@@ -29,11 +29,12 @@ from ._seqkit import (
     read_only,
     stacked_input_grads,
 )
-from ._validate import Sizes, check_array, check_params
+from ._validate import Sizes, check_array, check_choice, check_params
 
 __all__ = ["rnn_forward", "rnn_backward"]
 
 _SPECS = {"W_xh": ("D", "H"), "W_hh": ("H", "H"), "b_h": ("H",)}
+ACTIVATIONS = ("tanh", "relu")
 
 
 class RNNCache(NamedTuple):
@@ -43,12 +44,14 @@ class RNNCache(NamedTuple):
     W_xh: np.ndarray  # (D, H)
     W_hh: np.ndarray  # (H, H)
     HS: np.ndarray  # (T+1, N, H) h0 followed by every hidden state
+    activation: str = "tanh"
 
 
-def rnn_forward(X, h0, params):
+def rnn_forward(X, h0, params, activation="tanh"):
     """Run a vanilla RNN over a sequence, ``h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h)``.
 
-    Taught in chapter 4, Backpropagation through time (the cell in chapter 2).
+    Taught in chapter 4, Backpropagation through time (the cell in chapter 2;
+    the ReLU variant of Le, Jaitly & Hinton 2015 in chapter 10).
 
     Parameters
     ----------
@@ -58,6 +61,8 @@ def rnn_forward(X, h0, params):
         Initial hidden state; None means zeros.
     params : dict
         ``W_xh`` of shape (D, H), ``W_hh`` of shape (H, H), ``b_h`` of shape (H,).
+    activation : {"tanh", "relu"}
+        The nonlinearity; ``"relu"`` is ``max(0, a)``.
 
     Returns
     -------
@@ -68,6 +73,7 @@ def rnn_forward(X, h0, params):
         For ``rnn_backward``.
     """
     guard("rnn_forward")
+    check_choice("activation", activation, ACTIVATIONS)
     sizes = Sizes()
     check_array("X", X, ("T", "N", "D"), sizes, where="rnn_forward")
     check_params("params", params, _SPECS, sizes, where="rnn_forward")
@@ -85,12 +91,17 @@ def rnn_forward(X, h0, params):
     np.matmul(X.reshape(T * N, D), W_xh, out=HS[1:].reshape(T * N, H))  # (T*N, H)
     HS[1:] += params["b_h"].astype(dtype, copy=False)
     recurrent = np.empty((N, H), dtype=dtype)
+    squash = np.tanh if activation == "tanh" else _relu
     for t in range(T):
         h = HS[t + 1]  # (N, H) holds x_t W_xh + b_h
         np.matmul(HS[t], W_hh, out=recurrent)  # (N, H)
         h += recurrent
-        np.tanh(h, out=h)
-    return read_only(HS[1:]), RNNCache(X, W_xh, W_hh, HS)
+        squash(h, out=h)
+    return read_only(HS[1:]), RNNCache(X, W_xh, W_hh, HS, activation)
+
+
+def _relu(a, out):
+    return np.maximum(a, 0, out=out)
 
 
 def rnn_backward(dH, cache, dh_T=None):
@@ -121,15 +132,18 @@ def rnn_backward(dH, cache, dh_T=None):
     """
     guard("rnn_backward")
     check_cache(cache, RNNCache, "rnn_backward")
-    X, W_xh, W_hh, HS = cache
+    X, W_xh, W_hh, HS, activation = cache
     T, N, H = HS.shape[0] - 1, HS.shape[1], HS.shape[2]
     check_backward_inputs("rnn_backward", dH, T, N, H, dh_T=dh_T)
     dtype = HS.dtype
     dH = dH.astype(dtype, copy=False)
 
-    # Through tanh for all steps at once: dA_t = dh_t * (1 - h_t^2); dA starts as 1 - h^2.
-    dA = np.square(HS[1:])  # (T, N, H)
-    np.subtract(1, dA, out=dA)
+    if activation == "tanh":
+        # Through tanh for all steps at once: dA_t = dh_t * (1 - h_t^2); dA starts as 1 - h^2.
+        dA = np.square(HS[1:])  # (T, N, H)
+        np.subtract(1, dA, out=dA)
+    else:
+        dA = (HS[1:] > 0).astype(dtype)  # (T, N, H) relu's slope: 1 where h > 0, else 0
     dh_next = np.zeros((N, H), dtype=dtype) if dh_T is None else dh_T.astype(dtype)
     dh = np.empty((N, H), dtype=dtype)
     W_hh_T = W_hh.T

@@ -7,6 +7,9 @@ tested against this one.
 Letters in shapes: N batch size, D input features, H hidden units.
 
     h = tanh(x W_xh + h_prev W_hh + b_h)
+
+``activation="relu"`` gives ``h = max(0, x W_xh + h_prev W_hh + b_h)``, the
+cell of Le, Jaitly & Hinton's (2015) identity-initialised RNN (chapter 10).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import NamedTuple
 import numpy as np
 
 from ._guard import guard
-from ._validate import Sizes, check_array, check_params
+from ._validate import Sizes, check_array, check_choice, check_params
 
 __all__ = ["rnn_cell_forward", "rnn_cell_backward"]
 
 PARAM_SHAPES = {"W_xh": ("D", "H"), "W_hh": ("H", "H"), "b_h": ("H",)}
+ACTIVATIONS = ("tanh", "relu")
 
 
 class RNNCellCache(NamedTuple):
@@ -28,15 +32,16 @@ class RNNCellCache(NamedTuple):
 
     x: np.ndarray  # (N, D) input
     h_prev: np.ndarray  # (N, H) previous hidden state
-    h: np.ndarray  # (N, H) new hidden state (tanh output, reused for tanh')
+    h: np.ndarray  # (N, H) new hidden state (the activation's output, reused for its slope)
     W_xh: np.ndarray  # (D, H)
     W_hh: np.ndarray  # (H, H)
+    activation: str = "tanh"
 
 
-def rnn_cell_forward(x, h_prev, params):
+def rnn_cell_forward(x, h_prev, params, activation="tanh"):
     """One step of a vanilla RNN: ``h = tanh(x W_xh + h_prev W_hh + b_h)``.
 
-    Taught in chapter 2, The RNN cell.
+    Taught in chapter 2, The RNN cell (the ReLU variant in chapter 10).
 
     Parameters
     ----------
@@ -46,6 +51,8 @@ def rnn_cell_forward(x, h_prev, params):
         Hidden state from the previous step.
     params : dict
         ``W_xh`` of shape (D, H), ``W_hh`` of shape (H, H), ``b_h`` of shape (H,).
+    activation : {"tanh", "relu"}
+        The nonlinearity; ``"relu"`` is ``max(0, a)``.
 
     Returns
     -------
@@ -56,6 +63,7 @@ def rnn_cell_forward(x, h_prev, params):
     """
     guard("rnn_cell_forward")
     where = "rnn_cell_forward"
+    check_choice("activation", activation, ACTIVATIONS)
     sizes = Sizes()
     check_array("x", x, ("N", "D"), sizes, where=where)
     check_array("h_prev", h_prev, ("N", "H"), sizes, where=where)
@@ -63,9 +71,9 @@ def rnn_cell_forward(x, h_prev, params):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
 
     a = x @ W_xh + h_prev @ W_hh + b_h  # (N, H) pre-activation
-    h = np.tanh(a)  # (N, H)
+    h = np.tanh(a) if activation == "tanh" else np.maximum(a, 0)  # (N, H)
 
-    return h, RNNCellCache(x, h_prev, h, W_xh, W_hh)
+    return h, RNNCellCache(x, h_prev, h, W_xh, W_hh, activation)
 
 
 def rnn_cell_backward(dh, cache):
@@ -93,10 +101,14 @@ def rnn_cell_backward(dh, cache):
     """
     guard("rnn_cell_backward")
     _check_dh(dh, cache)
-    x, h_prev, h, W_xh, W_hh = cache
+    x, h_prev, h, W_xh, W_hh, activation = cache
 
-    # through tanh: d tanh(a) / da = 1 - tanh(a)^2 = 1 - h^2
-    da = dh * (1 - h**2)  # (N, H)
+    if activation == "tanh":
+        # through tanh: d tanh(a) / da = 1 - tanh(a)^2 = 1 - h^2
+        da = dh * (1 - h**2)  # (N, H)
+    else:
+        # through relu: slope 1 where a > 0 (exactly where h > 0), else 0
+        da = dh * (h > 0)  # (N, H)
 
     # through the affine map a = x W_xh + h_prev W_hh + b_h
     dx = da @ W_xh.T  # (N, D)

@@ -138,7 +138,8 @@ def stacked_forward(
         ``(state0_fwd, state0_bwd)`` for a bidirectional layer), None entries
         meaning zeros; None means zeros everywhere.
     **kw
-        ``reset_after`` for ``"gru"`` (inferred from ``b_hn`` keys when omitted).
+        ``reset_after`` for ``"gru"`` (inferred from ``b_hn`` keys when omitted);
+        ``activation`` (``"tanh"`` or ``"relu"``) for ``"rnn"``.
 
     Returns
     -------
@@ -158,7 +159,7 @@ def stacked_forward(
         raise TypeError(f"{where}: bidirectional must be True or False, got {bidirectional!r}")
     L = _infer_num_layers(params, num_layers, where)
     first = "layer0.fwd.b_hn" if bidirectional else "layer0.b_hn"
-    kw = {"reset_after": _reset_after(params, kw, first)} if cell == "gru" else {}
+    kw = {"reset_after": _reset_after(params, kw, first)} if cell == "gru" else dict(kw)
     _check_layers(X, params, cell, L, bidirectional, kw.get("reset_after", False), where)
     states0 = _states_list(states0, L, where)
 

@@ -88,6 +88,12 @@ def init_regressor_params(
     return {k: np.asarray(v).astype(dtype) for k, v in params.items()}
 
 
+def _check_activation(cell, activation, where) -> None:
+    check_choice("activation", activation, ("tanh", "relu"))
+    if activation != "tanh" and cell != "rnn":
+        raise ValueError(f"{where}: activation={activation!r} needs cell='rnn', got {cell!r}")
+
+
 def _check_regressor(params, X, cell, where) -> tuple[Sizes, int]:
     check_choice("cell", cell, CELLS)
     if not isinstance(params, dict):
@@ -109,17 +115,18 @@ def _check_regressor(params, X, cell, where) -> tuple[Sizes, int]:
     return sizes, num_layers
 
 
-def _regressor_forward(X, params, cell, num_layers):
-    H_top, _, rnn_cache = stacked_forward(X, params, cell=cell, num_layers=num_layers)  # (T, N, H)
+def _regressor_forward(X, params, cell, num_layers, activation="tanh"):
+    kw = {"activation": activation} if cell == "rnn" else {}
+    H_top, _, rnn_cache = stacked_forward(X, params, cell, num_layers, **kw)  # (T, N, H)
     h_last = H_top[-1]  # (N, H) only the final state is read out
     y_hat = (h_last @ params["out.W_hq"] + params["out.b_q"])[:, 0]  # (N,)
     return y_hat, RegressorCache(rnn_cache, h_last, params["out.W_hq"], H_top.shape)
 
 
-def regressor_forward(X, params, cell):
+def regressor_forward(X, params, cell, activation="tanh"):
     """Predict one number per sequence from the top layer's last hidden state.
 
-    Used in chapters 5 and 7 (the adding problem).
+    Used in chapters 5, 7 and 10 (the adding problem).
 
     Parameters
     ----------
@@ -127,6 +134,8 @@ def regressor_forward(X, params, cell):
     params : dict
         From :func:`init_regressor_params`.
     cell : {"rnn", "gru", "lstm"}
+    activation : {"tanh", "relu"}
+        The RNN's nonlinearity (``"relu"`` for the IRNN of chapter 10; rnn only).
 
     Returns
     -------
@@ -136,7 +145,8 @@ def regressor_forward(X, params, cell):
     """
     guard("regressor_forward")
     _, num_layers = _check_regressor(params, X, cell, "regressor_forward")
-    return _regressor_forward(X, params, cell, num_layers)
+    _check_activation(cell, activation, "regressor_forward")
+    return _regressor_forward(X, params, cell, num_layers, activation)
 
 
 def _regressor_backward(dy_hat, cache):
@@ -209,16 +219,16 @@ def mse_loss(y_hat, y):
     return _mse_loss(y_hat, y)
 
 
-def _regressor_loss(X, y, params, cell, num_layers):
-    y_hat, cache = _regressor_forward(X, params, cell, num_layers)
+def _regressor_loss(X, y, params, cell, num_layers, activation="tanh"):
+    y_hat, cache = _regressor_forward(X, params, cell, num_layers, activation)
     loss, dy_hat = _mse_loss(y_hat, y)
     return loss, _regressor_backward(dy_hat.astype(y_hat.dtype, copy=False), cache)
 
 
-def regressor_loss(X, y, params, cell):
+def regressor_loss(X, y, params, cell, activation="tanh"):
     """Mean squared error of the regressor on a batch, and its gradients.
 
-    Used in chapters 5 and 7 (the adding problem).
+    Used in chapters 5, 7 and 10 (the adding problem).
 
     Parameters
     ----------
@@ -227,6 +237,8 @@ def regressor_loss(X, y, params, cell):
     params : dict
         From :func:`init_regressor_params`.
     cell : {"rnn", "gru", "lstm"}
+    activation : {"tanh", "relu"}
+        The RNN's nonlinearity (rnn only).
 
     Returns
     -------
@@ -237,4 +249,5 @@ def regressor_loss(X, y, params, cell):
     guard("regressor_loss")
     sizes, num_layers = _check_regressor(params, X, cell, "regressor_loss")
     check_array("y", y, ("N",), sizes, where="regressor_loss")
-    return _regressor_loss(X, y, params, cell, num_layers)
+    _check_activation(cell, activation, "regressor_loss")
+    return _regressor_loss(X, y, params, cell, num_layers, activation)

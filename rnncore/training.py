@@ -33,7 +33,7 @@ from .optim import (
     global_norm,
     sgd_step,
 )
-from .tasks import _check_regressor, _regressor_loss
+from .tasks import _check_activation, _check_regressor, _regressor_loss
 
 __all__ = ["lm_batches", "evaluate_lm", "train_lm", "train_regressor"]
 
@@ -294,7 +294,17 @@ def train_lm(
 
 
 def train_regressor(
-    params, make_batch, cell, *, steps, lr, rng, clip=1.0, optimizer="adam", progress=True
+    params,
+    make_batch,
+    cell,
+    *,
+    steps,
+    lr,
+    rng,
+    clip=1.0,
+    optimizer="adam",
+    progress=True,
+    activation="tanh",
 ):
     """Train a sequence regressor on fresh batches, with clipping and an optimiser.
 
@@ -322,6 +332,9 @@ def train_regressor(
     optimizer : {"adam", "sgd", "adagrad"}
     progress : bool
         Show a tqdm progress bar.
+    activation : {"tanh", "relu"}
+        The RNN's nonlinearity: ``"relu"`` with :func:`rnncore.init_irnn_params`
+        weights is the IRNN of chapter 10 (rnn only).
 
     Returns
     -------
@@ -342,24 +355,42 @@ def train_regressor(
     if clip is not None:
         check_positive("clip", clip)
     check_rng(rng, where)
+    _check_activation(cell, activation, where)
 
+    def batch_loss(step, params, rng):
+        X, y = make_batch(rng)
+        if step == 0:  # validate once: every batch comes from the same maker
+            sizes, _ = _check_regressor(params, X, cell, where)
+            check_array("y", y, ("N",), sizes, where=where)
+        return _regressor_loss(X, y, params, cell, _num_layers(params), activation)
+
+    return _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, "mse")
+
+
+def _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, label, callback=None):
+    """The update loop shared by the trainers that draw a fresh batch every step.
+
+    ``batch_loss(step, params, rng) -> (loss, grads)``; every step clips the
+    gradients by their global norm, takes one optimiser step and records the
+    loss and the norm before clipping; the progress bar shows the mean loss of
+    the last 50 steps as ``label``. ``callback(step, params, history)``, if
+    given, runs every 50 steps and after the last.
+    """
     start_time = time.perf_counter()
-    params = dict(params)
+    params = dict(params)  # the caller's dict is never touched; the optimisers return new arrays
     opt_state, opt_step = _optimizer(optimizer, params, lr)
     history = {"train_loss": [], "grad_norm": []}
     with _progress_bar(steps, progress) as bar:
         for step in range(steps):
-            X, y = make_batch(rng)
-            if step == 0:  # validate once: every batch comes from the same maker
-                sizes, _ = _check_regressor(params, X, cell, where)
-                check_array("y", y, ("N",), sizes, where=where)
-            loss, grads = _regressor_loss(X, y, params, cell, _num_layers(params))
+            loss, grads = batch_loss(step, params, rng)
             grads, norm = _clip(grads, clip)
             params, opt_state = opt_step(params, grads, opt_state)
             history["train_loss"].append(loss)
             history["grad_norm"].append(float(norm))
             bar.update(1)
-            if (step + 1) % 50 == 0:
-                bar.set_postfix(mse=f"{np.mean(history['train_loss'][-50:]):.4f}")
+            if (step + 1) % 50 == 0 or step + 1 == steps:
+                bar.set_postfix({label: f"{np.mean(history['train_loss'][-50:]):.4f}"})
+                if callback is not None:
+                    callback(step + 1, params, history)
     history["seconds"] = [time.perf_counter() - start_time]
     return params, history

@@ -36,7 +36,11 @@ def nbgrader_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def nbgrader(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float | None = 900,
 ) -> subprocess.CompletedProcess:
     """Run ``nbgrader <args>`` in the course directory ``cwd``; output is captured.
 
@@ -51,6 +55,7 @@ def nbgrader(
         env=env or nbgrader_env(),
         capture_output=True,
         text=True,
+        timeout=timeout,
     )
     if check and proc.returncode != 0:
         raise RuntimeError(

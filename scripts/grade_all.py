@@ -1,44 +1,46 @@
-"""Autograde every collected submission of an assignment on all cores, then export a CSV.
+"""Autograde every collected submission of an assignment, check every grade, export a CSV.
 
 Usage::
 
     python -m scripts.grade_all ex02_rnn_cell            # make grade ASSIGNMENT=ex02_rnn_cell
-    python -m scripts.grade_all ex02_rnn_cell --jobs 1   # one at a time
+    python -m scripts.grade_all ex02_rnn_cell --jobs 1   # one worker process
+    python -m scripts.grade_all ex02_rnn_cell --serial   # in this process, no cluster
+    python -m scripts.grade_all ex02_rnn_cell --scheduler tcp://10.0.0.5:8786   # a cluster
     python -m scripts.grade_all ex02_rnn_cell --course /srv/rnnbook --csv /tmp/ex02.csv
 
 Submissions are the folders ``submitted/<student>/<assignment>/`` of the course (``nbgrader
-collect`` puts them there). Each is graded by its own ``nbgrader autograde <assignment>
---student <student>`` process, at most ``--jobs`` (default: the number of CPUs) at once: a
-notebook runs in one single-threaded kernel, so one process per core is the fastest, and
-separate processes keep one student's crash or infinite loop away from the others. nbgrader
-writes each result into the SQLite gradebook in its own transaction, so concurrent writers
-are safe. Afterwards every submission's score is read back from the gradebook and checked
-against the autograded notebook itself (no lost or mixed-up grades), and ``nbgrader export``
-writes the CSV whose path is printed.
+collect`` puts them there). Each is one task on a ``dask.distributed`` cluster: by default a
+``LocalCluster`` on 127.0.0.1 with one single-threaded worker process per core; ``--scheduler``
+(``SCHEDULER=`` for make) uses a running cluster instead (``dask scheduler`` and ``dask worker``
+on a department's machines, or ``dask_jobqueue.SLURMCluster`` on an HPC queue — the workers
+need this course directory at the same path and the course's requirements installed). A
+worker grades in its own process with nbgrader's API and the trusted pipeline of
+``nbgrader_config.py``: the student's code runs in a bubblewrap sandbox, the grade is decided
+in the worker (``rnncore.grading.autograde``) and sealed with the instructor's grading secret.
+
+Afterwards every submission's seal is checked against the gradebook. The CSV is written only
+when every submission graded and every seal matches; otherwise the failed or mismatching
+submissions are listed (never as "0 points") and the exit status is 1. The grading secret is
+``$RNNBOOK_GRADING_SECRET_FILE`` or ``~/.config/rnnbook/grading-secret``, created on first use.
+Without bubblewrap grading refuses, unless ``--unsafe`` says every submission is trusted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
-from .course import ROOT, check_assignments, nbgrader, nbgrader_env
+from rnncore.grading import batch
+from rnncore.grading._secret import ensure_secret, secret_path
+from rnncore.grading.sandbox.bwrap import problem as sandbox_problem
 
+from .course import ROOT, check_assignments, nbgrader
 
-class Result(NamedTuple):
-    """How one autograde process went."""
-
-    student: str
-    ok: bool
-    seconds: float
-    log: str  # nbgrader's output, for a failed run
+SUBPROCESS_SECONDS = 900  # nbgrader generate_assignment / export: instructor's own code
 
 
 def submissions(course: Path, assignment: str) -> list[str]:
@@ -67,37 +69,8 @@ def sync_gradebook(course: Path, assignment: str) -> None:
                 f"--CourseDirectory.release_directory={scratch}",
             ],
             cwd=course,
+            timeout=SUBPROCESS_SECONDS,
         )
-
-
-def autograde(
-    course: Path, assignment: str, student: str, env=None, extra_args: tuple[str, ...] = ()
-) -> Result:
-    """Grade one submission in its own nbgrader process (``extra_args``: more nbgrader options)."""
-    start = time.perf_counter()
-    proc = nbgrader(
-        ["autograde", assignment, "--student", student, "--force", *extra_args],
-        cwd=course,
-        env=env,
-        check=False,
-    )
-    return Result(
-        student, proc.returncode == 0, time.perf_counter() - start, proc.stdout + proc.stderr
-    )
-
-
-def autograde_many(
-    course: Path, jobs: list[tuple], workers: int | None = None, env=None
-) -> list[Result]:
-    """Grade ``(assignment, student[, extra_args])`` jobs, ``workers`` processes at a time.
-
-    ``workers`` defaults to the number of CPUs. The threads only wait: each grading runs in its
-    own nbgrader process (and kernel). Results come back in the order of ``jobs``.
-    """
-    workers = max(1, workers or os.cpu_count() or 1)
-    env = env or nbgrader_env()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda job: autograde(course, *job[:2], env, *job[2:]), jobs))
 
 
 def gradebook_scores(course: Path, assignment: str) -> dict[str, dict[str, float]]:
@@ -106,59 +79,83 @@ def gradebook_scores(course: Path, assignment: str) -> dict[str, dict[str, float
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    db_url = config.CourseDirectory.db_url
     scores: dict[str, dict[str, float]] = {}
-    with Gradebook(db_url, course_id=config.CourseDirectory.course_id) as gb:
+    with Gradebook(config.CourseDirectory.db_url, course_id=config.CourseDirectory.course_id) as gb:
         for submission in gb.assignment_submissions(assignment):
-            cells = {}
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    if grade.max_score > 0:
-                        cells[grade.name] = float(grade.score)
-            scores[submission.student.id] = cells
+            scores[submission.student.id] = {
+                grade.name: float(grade.score)
+                for notebook in submission.notebooks
+                for grade in notebook.grades
+                if grade.max_score > 0
+            }
     return scores
 
 
-def notebook_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
-    """``{grade_id: score}`` recomputed from the autograded notebooks' outputs.
+def _cluster(jobs: int, scheduler: str | None):
+    """A dask client: the given scheduler, or a LocalCluster of ``jobs`` worker processes."""
+    import logging
 
-    A test cell earns its points when it ran without an error (the checks return None, so
-    there is no partial credit inside a cell).
-    """
-    scores = {}
-    folder = Path(course) / "autograded" / student / assignment
-    for path in sorted(folder.glob("*.ipynb")):
-        for cell in json.loads(path.read_text())["cells"]:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade") and cell["cell_type"] == "code":
-                failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-                scores[meta["grade_id"]] = 0.0 if failed else float(meta["points"])
-    return scores
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="30s"), None
+    cluster = LocalCluster(
+        n_workers=jobs,
+        threads_per_worker=1,  # one submission per process at a time: one core each
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+    )
+    return Client(cluster), cluster
 
 
-def verify(course: Path, assignment: str, students: list[str]) -> list[str]:
-    """Problems found comparing the gradebook with the autograded notebooks (empty: none)."""
-    recorded = gradebook_scores(course, assignment)
-    problems = []
-    for student in students:
-        if student not in recorded:
-            problems.append(f"{student}: no grade in the gradebook")
-        else:
-            # a test cell the student deleted is missing from the notebook and scores 0
-            found = notebook_scores(course, assignment, student)
-            expected = {grade_id: found.get(grade_id, 0.0) for grade_id in recorded[student]}
-            if recorded[student] != expected or not set(found) <= set(expected):
-                problems.append(
-                    f"{student}: gradebook {recorded[student]} differs from the "
-                    f"autograded notebook {found}"
-                )
-    return problems
+def grade_jobs(
+    course: Path, jobs, workers: int | None = None, scheduler=None, serial=False, unsafe=False
+) -> list[batch.Outcome]:
+    """Grade ``(assignment, student)`` jobs, one task each; outcomes in the order of ``jobs``."""
+    if serial:
+        return [batch.grade_one(str(course), a, s, unsafe) for a, s in jobs]
+    client, cluster = _cluster(max(1, workers or os.cpu_count() or 1), scheduler)
+    try:
+        futures = [
+            client.submit(batch.grade_one, str(course), a, s, unsafe, pure=False) for a, s in jobs
+        ]
+        outcomes = []
+        for future, (_, student) in zip(futures, jobs):
+            try:
+                outcomes.append(future.result())
+            except Exception as err:  # noqa: BLE001 - a task lost for good (workers kept dying)
+                outcomes.append(batch.Outcome(student, False, 0.0, f"task failed: {err}"))
+        return outcomes
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def grade(
+    course: Path,
+    assignment: str,
+    students,
+    jobs: int | None = None,
+    scheduler=None,
+    serial=False,
+    unsafe=False,
+) -> list[batch.Outcome]:
+    """Grade every submission of ``assignment``; outcomes in the order of ``students``."""
+    return grade_jobs(course, [(assignment, s) for s in students], jobs, scheduler, serial, unsafe)
 
 
 def export_csv(course: Path, assignment: str, csv_path: Path) -> Path:
     """``nbgrader export`` of this assignment's grades to ``csv_path``."""
     csv_path = Path(csv_path).resolve()
-    nbgrader(["export", f"--to={csv_path}", f"--assignment={assignment}"], cwd=course)
+    nbgrader(
+        ["export", f"--to={csv_path}", f"--assignment={assignment}"],
+        cwd=course,
+        timeout=SUBPROCESS_SECONDS,
+    )
     return csv_path
 
 
@@ -169,7 +166,27 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs",
         type=int,
         default=os.cpu_count(),
-        help="autograde processes at once (default: number of CPUs)",
+        help="worker processes of the local cluster (default: number of CPUs)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=os.environ.get("SCHEDULER") or None,
+        help="address of a running dask scheduler (default: a local cluster)",
+    )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="grade in this process, one submission after the other",
+    )
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="run students' code WITHOUT the sandbox (only for trusted code)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="grade nothing: check the recorded grades' seals, then export",
     )
     parser.add_argument("--course", type=Path, default=ROOT, help="course directory")
     parser.add_argument(
@@ -188,28 +205,71 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    why = None if args.check else sandbox_problem()
+    if why and not args.unsafe:
+        print(
+            f"REFUSING TO GRADE: the sandbox cannot run here: {why}.\nStudents' code would "
+            "run with your rights. Install bubblewrap (apt-get install bubblewrap), or pass "
+            "--unsafe (make grade ... UNSAFE=1) if you trust every submission.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.unsafe:
+        print(
+            "WARNING: grading WITHOUT the sandbox (--unsafe): students' code runs with your "
+            "rights. Grades are still decided outside the students' processes.",
+            file=sys.stderr,
+        )
+    _, created = ensure_secret()
+    if created:
+        print(
+            f"created a new grading secret at {secret_path()} (mode 0600): hidden cases and "
+            "seals come from it; keep it, and share it only with the course's other graders"
+        )
 
-    sync_gradebook(course, assignment)
-    print(f"grading {len(students)} submission(s) of {assignment} with {args.jobs} process(es)")
     start = time.perf_counter()
-    results = autograde_many(course, [(assignment, s) for s in students], args.jobs)
+    if args.check:
+        print(f"checking the recorded grades of {len(students)} submission(s) of {assignment}")
+        outcomes = [batch.Outcome(s, True, 0.0, "") for s in students]
+    else:
+        sync_gradebook(course, assignment)
+        where = args.scheduler or (
+            "this process" if args.serial else f"{args.jobs} local worker(s)"
+        )
+        print(f"grading {len(students)} submission(s) of {assignment} on {where}")
+        outcomes = grade(
+            course, assignment, students, args.jobs, args.scheduler, args.serial, args.unsafe
+        )
     wall = time.perf_counter() - start
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        print(f"--- autograde failed for {r.student}:\n{r.log}", file=sys.stderr)
-
-    problems = verify(course, assignment, [r.student for r in results if r.ok])
-    for problem in problems:
-        print(f"GRADEBOOK MISMATCH {problem}", file=sys.stderr)
-    scores = gradebook_scores(course, assignment)
-    for r in results:
-        cells = scores.get(r.student, {})
-        print(f"  {r.student:<24} {sum(cells.values()):6.1f} points  ({r.seconds:.1f} s)")
-    print(f"{len(results)} graded in {wall:.1f} s wall time")
-
+    failed = {o.student: o for o in outcomes if not o.ok}
+    checked = {c.student: c for c in batch.check_grades(course, assignment, students)}
+    bad = []
+    for o in outcomes:
+        c = checked[o.student]
+        if o.student in failed:
+            status, line = "NOT GRADED", o.log.strip().splitlines()[-1:] or ["(no log)"]
+            bad.append(f"{o.student}: grading failed: {line[0]}")
+        elif c.problem:
+            status = "NOT TRUSTED"
+            bad.append(f"{o.student}: {c.problem}")
+        else:
+            status = f"{c.score:6.1f} / {c.max_score:g} points"
+        print(f"  {o.student:<24} {status}  ({o.seconds:.1f} s)")
+    print(f"{len(outcomes)} submission(s) in {wall:.1f} s wall time")
+    if bad:
+        print("\nNo CSV written: these submissions have no trustworthy grade:", file=sys.stderr)
+        for line in bad:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     csv_path = export_csv(course, assignment, args.csv or course / f"grades_{assignment}.csv")
     print(f"grades written to {csv_path}")
-    return 1 if failed or problems else 0
+    try:
+        from .similarity import similarity_report
+    except ImportError:  # pragma: no cover - the similarity report is optional
+        return 0
+    report = similarity_report(course, assignment)
+    print(f"similarity report: {report}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -128,19 +128,46 @@ def catalogue(assignment: str, function: str) -> tuple:
     return tuple(getattr(module, function.upper(), ()))
 
 
-# rnncore.grading treats its own catalogue like the reference (a student calling into it scores
-# 0); this lifts both protections so a mistake runs as if it were the student's own code
-# (the recipe in rnncore/grading/mistakes/__init__.py).
-LIFT_PROTECTIONS = """import importlib
-import pkgutil
+_SIBLING = re.compile(r"^from \.(\w+) import (\w+)(?: as (\w+))?$")
+_DROPPED = ("from __future__", "from ..._guard import guard", "from .._compare import Mistake")
+STANDALONE_HEAD = """import numpy as np
 
-import rnncore.grading._watch as _watch
-import rnncore.grading.mistakes as _mistakes
 
-_watch.catalogue_is_student_code = True
-for _info in pkgutil.iter_modules(_mistakes.__path__):
-    importlib.import_module(f"{_mistakes.__name__}.{_info.name}").guard = lambda name: None
+def guard(name):  # the catalogue's guard: nothing to guard in a student's own code
+    pass
+
+
+class Mistake:  # the catalogue's record: only its function matters here
+    def __init__(self, description, chapter, fn):
+        self.fn = fn
 """
+
+
+def standalone_catalogue(assignment: str, _seen=None) -> str:
+    """The catalogue of ``assignment`` as plain code that runs without rnncore (a cell).
+
+    The graded code runs in a sandbox where rnncore is absent, so a mutant answer cannot
+    import the catalogue: it carries the catalogue's source instead, as a copied answer would.
+    """
+    seen = set() if _seen is None else _seen
+    seen.add(assignment)
+    path = Path(importlib.import_module(f"rnncore.grading.mistakes.{assignment}").__file__)
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.startswith(_DROPPED):
+            continue
+        sibling = _SIBLING.match(line)
+        if sibling:
+            module, name, alias = sibling.groups()
+            if module not in seen:
+                lines.insert(0, standalone_catalogue(module, seen))
+            lines.append(f"{alias or name} = {name}")
+        elif line.startswith("from ."):
+            raise ValueError(f"{path.name}: cannot inline {line!r}")
+        else:
+            lines.append(line)
+    body = "\n".join(lines)
+    return body if _seen is not None else STANDALONE_HEAD + "\n" + body
 
 
 def mutant_source(assignment: str, function: str, index: int = 0) -> str:
@@ -150,14 +177,28 @@ def mutant_source(assignment: str, function: str, index: int = 0) -> str:
     function too, since the cache is the pair's own design.
     """
     fn = catalogue(assignment, function)[index].fn
-    head = LIFT_PROTECTIONS + (
-        f"from rnncore.grading.mistakes import {assignment} as _catalogue\n\n"
-        f"_mistake = _catalogue.{function.upper()}[{index}].fn\n"
-    )
+    head = standalone_catalogue(assignment) + "\n\n"
+    entry = f"{function.upper()}[{index}].fn"
     if isinstance(fn, tuple):
         forward = function.replace("_backward", "_forward")
-        return head + f"{forward}, {function} = _mistake\n"
-    return head + f"{function} = _mistake\n"
+        return head + f"{forward}, {function} = {entry}\n"
+    return head + f"{function} = {entry}\n"
+
+
+def run_grade_all(*args: str, env=None, timeout: float = 1200):
+    """``python -m scripts.grade_all ARGS`` (what ``make grade`` runs), its output captured."""
+    import subprocess
+
+    from scripts.course import nbgrader_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.grade_all", *args],
+        cwd=ROOT,
+        env=env or nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def autograded(course: Path, student: str, assignment: str) -> nbformat.NotebookNode:

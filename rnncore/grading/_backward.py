@@ -24,10 +24,11 @@ from typing import NamedTuple
 import numpy as np
 
 from .._guard import refusing
-from ..gradcheck import gradcheck
+from ..gradcheck import gradcheck, relative_error
 from ._compare import compare, diagnosing, parts
 from ._driver import GRADCHECK_TOL, reference
 from ._harness import ALL, _copy, array_out, call, dict_out, fail, unpack
+from .sandbox.errors import SandboxLimit
 
 __all__: list[str] = []
 
@@ -146,6 +147,44 @@ def check_backward(
                 _finite_differences(pair, student_forward, case, mine, grads)
 
 
+def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 1e-6) -> dict:
+    """:func:`rnncore.gradcheck.gradcheck` for a forward pass that runs in the sandbox.
+
+    The same centred differences, but every probe point is sent in one request
+    (one round trip instead of two per entry); the loss and the differences are
+    computed here, from the outputs the student's forward pass returned.
+    """
+    n_in = len(pair.inputs)
+    point = [np.array(a, dtype=np.float64) for a in case.args[:n_in]]
+    point.append({k: np.array(v, dtype=np.float64) for k, v in case.args[n_in].items()})
+    where = {name: (k, None) for k, name in enumerate(pair.inputs)}
+    where.update({key: (n_in, key) for key in case.args[n_in]})
+    probes, spans = [], {}
+    for name in analytic:
+        index, key = where[name]
+        flat = (point[index] if key is None else point[index][key]).reshape(-1)
+        spans[name] = (len(probes), flat.size)
+        for i, saved in enumerate(flat):
+            probes += [(index, key, i, saved + eps), (index, key, i, saved - eps)]
+    outputs = student_forward._sandbox.probe(
+        student_forward.__name__, point, probes, len(pair.outputs)
+    )
+    upstream = [np.asarray(u, dtype=np.float64) for u in case.extra["upstream"]]
+    losses = []
+    for out in outputs:
+        if len(out) != len(upstream) or any(o.shape != u.shape for o, u in zip(out, upstream)):
+            raise ValueError("your forward pass returned outputs of other shapes at nearby points")
+        losses.append(sum(float(np.sum(o * u)) for o, u in zip(out, upstream)))
+    losses = np.array(losses)
+    errors = {}
+    for name, grad in analytic.items():
+        start, size = spans[name]
+        pair_losses = losses[start : start + 2 * size].reshape(size, 2)
+        numeric = (pair_losses[:, 0] - pair_losses[:, 1]) / (2 * eps)
+        errors[name] = relative_error(np.asarray(grad, dtype=np.float64).reshape(-1), numeric)
+    return errors
+
+
 def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
     n_in = len(pair.inputs)
     params = case.args[n_in]
@@ -159,7 +198,12 @@ def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
 
     analytic = {**dict(zip(pair.inputs, mine)), **grads}
     try:
-        errors = gradcheck(f, inputs, analytic, dout=case.extra["upstream"])
+        if getattr(student_forward, "__rnnbook_remote__", False):
+            errors = _remote_gradcheck(pair, student_forward, case, analytic)
+        else:
+            errors = gradcheck(f, inputs, analytic, dout=case.extra["upstream"])
+    except SandboxLimit:
+        raise
     except Exception as err:  # pragma: no cover - the forward already ran on this case
         raise fail(
             pair.backward,

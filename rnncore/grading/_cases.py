@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._secret import derive_seed
+
 __all__: list[str] = []
 
 # (N, D, H) of one step
@@ -39,9 +41,16 @@ def label(**sizes) -> str:
 
 
 def rng_for(name: str, hidden: bool) -> np.random.Generator:
-    """A generator seeded from the check's name: the same cases on every run."""
-    seed = sum(ord(c) * (i + 1) for i, c in enumerate(name)) + (7919 if hidden else 0)
-    return np.random.default_rng(seed)
+    """The generator a check draws its cases from.
+
+    Visible cases are seeded from the check's name: the same on every run.
+    Hidden cases are seeded from the instructor's grading secret
+    (:mod:`rnncore.grading._secret`), so the shipped package cannot reproduce
+    them; without a secret they are fresh on every call.
+    """
+    if hidden:
+        return np.random.default_rng(derive_seed(name))  # None: fresh entropy
+    return np.random.default_rng(sum(ord(c) * (i + 1) for i, c in enumerate(name)))
 
 
 def params_for(keys, D: int, H: int, rng, scale: float = 1.0) -> dict:

@@ -29,6 +29,7 @@ import numpy as np
 
 from .._guard import ReferenceCallRefused, refusing
 from ._watch import SWITCHED_OFF, watching
+from .sandbox.errors import SandboxLimit, StudentRaised
 
 __all__: list[str] = []
 
@@ -139,8 +140,15 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
     np.random.seed(1234)  # draws from the legacy global generator become reproducible
     rnncore_calls = []
     try:
-        with refusing(refuse), np.errstate(all="ignore"), watching(allow_files) as rnncore_calls:
+        if getattr(fn, "__rnnbook_remote__", False):  # runs in the sandbox, without rnncore
             out = fn(*args, **kwargs)
+        else:
+            with (
+                refusing(refuse),
+                np.errstate(all="ignore"),
+                watching(allow_files) as rnncore_calls,
+            ):
+                out = fn(*args, **kwargs)
     except NotImplementedError:
         raise fail(
             name, "not implemented yet: replace `raise NotImplementedError()` with your code."
@@ -154,10 +162,16 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
             "switched off while your code is graded. Write it yourself with "
             "NumPy.",
         ) from None
+    except SandboxLimit as err:  # graded in the sandbox: a limit ends the check
+        raise fail(name, f"{err}.") from None
     except (Exception, SystemExit) as err:
-        where = _student_frame(err.__traceback__)
+        if isinstance(err, StudentRaised):  # raised in the sandbox: its report says where
+            kind, where, hint = err.type_name, err.where, err.explain
+        else:
+            kind, where, hint = type(err).__name__, _student_frame(err.__traceback__), None
         line = f" (line {where[0]} of your code: `{where[1]}`)" if where else ""
-        raise fail(name, f"your function raised {type(err).__name__}: {err}{line}") from None
+        hint = f"\n{hint}" if hint else ""
+        raise fail(name, f"your function raised {kind}: {err}{line}{hint}") from None
     finally:
         np.random.set_state(state)
     if rnncore_calls:
@@ -192,6 +206,8 @@ def run_quietly(fn, *args, **kwargs):
     try:
         with np.errstate(all="ignore"):
             return fn(*args, **kwargs)
+    except SandboxLimit:
+        raise  # a sandboxed function past a limit: the check ends with that message
     except Exception:
         return None
     finally:
