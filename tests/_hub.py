@@ -95,7 +95,7 @@ class Hub:
             server = model.get("servers", {}).get("", {})
             if server.get("ready"):
                 return time.perf_counter() - t0
-            time.sleep(0.25)
+            time.sleep(0.5)
         raise TimeoutError(f"{user}'s server not ready after {timeout} s")
 
 

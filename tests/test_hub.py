@@ -21,6 +21,7 @@ Run: ``.venv/bin/pytest tests/test_hub.py`` as root (about 5 minutes on 2 idle c
 from __future__ import annotations
 
 import csv
+import json
 import os
 import pwd
 import subprocess
@@ -157,6 +158,14 @@ def run_class(hub, browser, shots: Path) -> dict:
         teacher.close_modal()
     teacher.page.reload()
     teacher.page.locator("td.score").first.wait_for()
+    # graded by the course's own pipeline (nbgrader_config.py): rnncore's trusted grader seals
+    # the scores it recorded with the instructor's secret
+    course_dir = Path(f"/home/{hub.instructor}/{COURSE}")
+    seen["sealed"] = [
+        "rnnbook_seal"
+        in json.loads((course_dir / f"autograded/{s}/{A}/{A}.ipynb").read_text())["metadata"]
+        for s in (s1, s2)
+    ]
     teacher.shot("11-instructor-autograded")
     seen["formgrader_scores"] = {
         student: teacher.page.locator("tr", has=teacher.page.locator("td", has_text=student))
@@ -259,6 +268,7 @@ def test_a_class_in_the_browser(hub, browser):
     assert rows[0][5] == f"{A} ({A})" and float(rows[1][5]) == full
     by_login = {row[3]: float(row[5]) for row in rows[2:]}
     assert (by_login[s1], by_login[s2]) == (full, 0.0)
+    assert seen["sealed"] == [True, True]
     assert not seen["js_errors"], seen["js_errors"]
     print(f"\nbrowser story: {time.perf_counter() - t0:.0f} s")
 
@@ -270,12 +280,12 @@ def token_headers(token: str) -> dict:
     return {"Authorization": f"token {token}"}
 
 
-def started(hub, name: str, password: str) -> tuple[str, float]:
+def started(hub, name: str, password: str, timeout: float = 120) -> tuple[str, float]:
     """Log in through the form, start the server; ``(token, seconds login-to-ready)``."""
     t0 = time.perf_counter()
     session = hubctl.login(hub.url, name, password)
     token = hub.api_token(session, name)
-    hub.start_server(name, token)
+    hub.start_server(name, token, timeout=timeout)
     return token, time.perf_counter() - t0
 
 
@@ -428,7 +438,7 @@ def test_thirty_students_log_in_and_submit_at_once(hub):
 
     def one_student(item):
         name, password = item
-        token, ready = started(hub, name, password)
+        token, ready = started(hub, name, password, timeout=LOAD_DEADLINE)
         assert student_action(hub, name, token, "fetch").json()["success"]
         t0 = time.perf_counter()
         reply = student_action(hub, name, token, "submit").json()

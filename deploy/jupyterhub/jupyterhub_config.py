@@ -16,6 +16,7 @@ login the hub creates their Unix account (home mode 700, no password: no shell l
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -164,7 +165,16 @@ def _course_for(name: str, home: Path) -> None:
     (home / ".jupyter" / "nbgrader_config.py").write_text(
         f"c = get_config()  # noqa: F821\nload_subconfig({str(course / 'nbgrader_config.py')!r})\n"
     )
-    subprocess.run(["chown", "-R", f"{name}:", str(course), str(home / ".jupyter")], check=True)
+    # the grading secret (rnncore.grading: hidden cases and grade seals), the instructor's only
+    secret = home / ".config" / "rnnbook" / "grading-secret"
+    if not secret.exists():
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(secrets.token_hex(32) + "\n")
+    secret.chmod(0o600)
+    subprocess.run(
+        ["chown", "-R", f"{name}:", str(course), str(home / ".jupyter"), str(home / ".config")],
+        check=True,
+    )
 
 
 def pre_spawn_hook(spawner):
