@@ -76,7 +76,7 @@ class Hub:
             f"{self.url}/hub/api/users/{user}/tokens",
             json={"note": "rnnbook test", "expires_in": 3600},
             headers={"X-XSRFToken": session.cookies.get("_xsrf", "")},
-            timeout=30,
+            timeout=180,  # a hub busy with 30 logins answers late, but answers
         )
         reply.raise_for_status()
         return reply.json()["token"]
@@ -85,12 +85,14 @@ class Hub:
         """Start ``user``'s server through the API and wait until it is ready (seconds)."""
         t0 = time.perf_counter()
         headers = {"Authorization": f"token {token}"}
-        reply = requests.post(f"{self.url}/hub/api/users/{user}/server", headers=headers)
+        reply = requests.post(
+            f"{self.url}/hub/api/users/{user}/server", headers=headers, timeout=timeout
+        )
         if reply.status_code not in (201, 202, 400):  # 400: already running
             raise RuntimeError(f"spawn of {user}: {reply.status_code} {reply.text}")
         while time.perf_counter() - t0 < timeout:
             model = requests.get(
-                f"{self.url}/hub/api/users/{user}", headers=headers, timeout=30
+                f"{self.url}/hub/api/users/{user}", headers=headers, timeout=timeout
             ).json()
             server = model.get("servers", {}).get("", {})
             if server.get("ready"):

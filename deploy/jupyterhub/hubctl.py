@@ -150,12 +150,12 @@ def login(base_url: str, name: str, password: str):
     import requests
 
     session = requests.Session()
-    session.get(f"{base_url}/hub/login", timeout=30)
+    session.get(f"{base_url}/hub/login", timeout=180)
     reply = session.post(
         f"{base_url}/hub/login?next=",
         data={"username": name, "password": password, "_xsrf": session.cookies.get("_xsrf", "")},
         allow_redirects=False,
-        timeout=60,
+        timeout=180,  # NativeAuthenticator checks bcrypt hashes on the hub's event loop
     )
     if reply.status_code != 302 or "jupyterhub-session-id" not in session.cookies:
         raise PermissionError(f"login of {name} refused ({reply.status_code})")
