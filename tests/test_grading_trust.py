@@ -103,7 +103,11 @@ def test_honest_noise_costs_nothing_and_shows_in_the_feedback(graded):
         c.metadata.get("nbgrader", {}).get("grade_id"): c
         for c in autograded(graded, "noisy", A).cells
     }
-    shown = "".join(o.get("text", "") for o in cells["rnn_cell_forward_values"].outputs)
+    shown = "".join(  # a warning shows once, in the first cell that calls the function
+        o.get("text", "")
+        for gid in ("rnn_cell_forward_shapes", "rnn_cell_forward_values")
+        for o in cells[gid].outputs
+    )
     assert "debugging: x has shape" in shown and "just checking" in shown
     assert all(
         o.output_type == "stream" and o.name == "stdout"
@@ -192,3 +196,21 @@ def test_without_bubblewrap_grading_refuses_unless_told_unsafe(tmp_path):
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr
     assert "WITHOUT the sandbox" in unsafe.stderr and "6.0 / 6 points" in unsafe.stdout
     assert os.environ.get("RNNBOOK_BWRAP") is None
+
+
+def test_an_unreadable_submission_scores_zero_with_a_reason_and_blocks_nobody(tmp_path):
+    course = make_course(tmp_path / "course", [A])
+    submit(course, "good", A, filled_in(A))
+    broken = course / "submitted" / "broken" / A
+    broken.mkdir(parents=True)
+    (broken / f"{A}.ipynb").write_text('{"cells": [ this is not json')
+    done = run_grade_all(A, "--course", str(course), "--serial", "--csv", str(tmp_path / "g.csv"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not gradable: ex02_rnn_cell.ipynb is not a notebook that can be read" in done.stdout
+    with open(tmp_path / "g.csv", newline="") as handle:
+        rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    assert rows == {"good": 6.0, "broken": 0.0}
+    told = autograded(course, "broken", A)
+    messages = [o.evalue for c in told.cells for o in c.get("outputs", []) if "evalue" in o]
+    assert messages and all("Your submission was not graded" in m for m in messages)
+    assert [c.problem for c in check_grades(course, A, ["good", "broken"])] == [None, None]

@@ -537,3 +537,107 @@ def test_offline_javascript_is_served_by_the_site(site_dir):
     assert any(re.search(r"_static/jupyter-widgets/embed-amd\.js", s) for s in scripts), scripts
     for path in ("mathjax/tex-chtml.js", "require.js", "jupyter-widgets/embed-amd.js"):
         assert (site_dir / "_static" / path).stat().st_size > 1000, path
+
+
+# --------------------------------------------------------------------------- cell diagrams
+
+# Pages that show the cell diagrams of book/_diagrams, and how many each shows.
+DIAGRAM_PAGES = {
+    "book/ch02_rnn_cell": 2,
+    "book/ch04_bptt": 1,
+    "book/ch06_gru": 3,
+    "book/ch07_lstm": 3,
+    "book/ch08_bidirectional_deep": 2,
+}
+DIAGRAM_SHOTS = ROOT / "artifacts" / "diagrams"
+
+_DIAGRAMS_JS = """
+() => [...document.querySelectorAll("figure.rnn-diagram")].map(fig => {
+  const svg = fig.querySelector("svg");
+  svg.scrollIntoView({block: "center"});
+  const box = svg.getBoundingClientRect();
+  const article = (fig.closest("article") || document.body).getBoundingClientRect();
+  // what a reader sees at the drawing's centre must be the drawing itself
+  const seen = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  const texts = [...svg.querySelectorAll("text")];
+  return {
+    left: box.left, right: box.right, width: box.width, height: box.height,
+    viewport: document.documentElement.clientWidth, articleRight: article.right,
+    onTop: svg === seen || svg.contains(seen),
+    overflowing: fig.scrollWidth > fig.clientWidth + 1,
+    texts: texts.length,
+    inkedTexts: texts.filter(t => t.getBBox().width > 0).length,
+    name: svg.getAttribute("aria-label") || "",
+    caption: (fig.querySelector("figcaption") || {textContent: ""}).textContent.trim(),
+  };
+})
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+@pytest.mark.parametrize("docname", list(DIAGRAM_PAGES), ids=page_id)
+def test_cell_diagrams_are_displayed_within_the_page(browser, site_url, docname, width):
+    """Each diagram is on its page, visible, of real size, with its text rendered, and
+    inside the viewport and the text column (no horizontal overflow), on a desktop and
+    on a phone-sized screen. Each one's screenshot goes to artifacts/diagrams/."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(urljoin(site_url, f"{docname}.html"), wait_until="load", timeout=30000)
+        page.wait_for_load_state("networkidle", timeout=15000)
+        diagrams = page.evaluate(_DIAGRAMS_JS)
+        DIAGRAM_SHOTS.mkdir(parents=True, exist_ok=True)
+        for i, figure in enumerate(page.query_selector_all("figure.rnn-diagram"), start=1):
+            figure.scroll_into_view_if_needed()
+            figure.screenshot(path=str(DIAGRAM_SHOTS / f"{page_id(docname)}-{i}-{width}px.png"))
+    finally:
+        context.close()
+    assert len(diagrams) == DIAGRAM_PAGES[docname], f"{len(diagrams)} diagrams on the page"
+    for n, d in enumerate(diagrams, start=1):
+        where = f"diagram {n} ({d['name']}) at {width} px"
+        assert d["onTop"], f"{where}: hidden under another element"
+        assert d["width"] > min(300, 0.6 * width) and d["height"] > 60, f"{where}: {d}"
+        assert d["left"] >= 0 and d["right"] <= d["viewport"] + 0.5, (
+            f"{where}: outside the viewport"
+        )
+        assert d["right"] <= d["articleRight"] + 0.5, f"{where}: wider than the text column"
+        assert not d["overflowing"], f"{where}: the figure scrolls horizontally"
+        assert d["texts"] >= 5 and d["inkedTexts"] == d["texts"], f"{where}: text not rendered"
+        assert d["name"] and len(d["caption"]) > 40, f"{where}: no alt text or caption"
+
+
+# --------------------------------------------------------------------------- chapter 9
+
+
+_CHARVIEWS_JS = """
+() => {
+  const box = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const coloured = sel => [...document.querySelectorAll(sel)]
+    .filter(el => box(el) && getComputedStyle(el).backgroundColor !== "rgba(0, 0, 0, 0)");
+  const views = [...document.querySelectorAll(".rnnbook-charview, .rnnbook-unitview")];
+  return {
+    views: views.filter(box).length,
+    predictionCells: coloured(".rnnbook-charview td").length,
+    unitSpans: coloured(".rnnbook-unitview span").length,
+    colours: new Set(coloured(".rnnbook-unitview span")
+                     .map(el => getComputedStyle(el).backgroundColor)).size,
+    samples: [...document.querySelectorAll(".rnnbook-samples > div")].filter(box).length,
+  };
+}
+"""
+
+
+def test_chapter_9_shows_the_coloured_character_views(browser, site_url):
+    """The per-character predictions and the hidden-unit colouring are visible, in colour."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(urljoin(site_url, "book/ch09_language_models.html"), wait_until="load")
+        found = page.evaluate(_CHARVIEWS_JS)
+    finally:
+        context.close()
+    assert found["views"] >= 2, found  # the prediction table and at least one unit view
+    assert found["predictionCells"] >= 100, found  # text row and guesses, one cell a character
+    assert found["unitSpans"] >= 300, found  # one span a character of the passage
+    assert found["colours"] >= 20, found  # a range of activations, not one flat colour
+    assert found["samples"] >= 3, found  # the samples after 100, 1,000 and 5,000 updates

@@ -1,9 +1,18 @@
 """Grading checks for the rnnbook exercises: ``check_<function>(student_fn, ...)``.
 
 Each check runs a student's function on random cases and edge cases (N = 1,
-T = 1, D ≠ H, large logits), compares every output with rnncore's reference
-and raises ``AssertionError`` with a short message the student can act on. It
-returns None: nbgrader would read a returned number or bool as partial credit.
+T = 1, D ≠ H, large logits, float32 inputs and ``h0 = None`` where the
+exercise promises them), compares every output with rnncore's reference and
+raises ``CheckFailed`` (an ``AssertionError``) with a short message the student
+can act on; IPython shows that message alone, without a traceback. A check
+that passes prints one line (``✓ rnn_cell_forward: shapes and values right on
+4 cases``) and returns None: nbgrader would read a returned number or bool as
+partial credit.
+
+Every check is made from one row of a table (:class:`~rnncore.grading._table.Spec`
+in each exercise module's ``CHECKS``): its cases, outputs, tolerances,
+catalogue of mistakes, parts and refusals; its docstring below is written
+from that row.
 
 Use in an nbgrader test cell::
 
@@ -27,14 +36,18 @@ tiny temperature); the losses ``"shapes"``, ``"loss"``, ``"gradient"``,
 the prompt and the stops matter). ``None`` checks everything.
 
 Tolerances (float64 cases): values ``|yours − expected| <= 1e-8 + 1e-6·|expected|``
-(clipping: ``1e-5`` relative); finite differences: relative error
+(clipping: ``1e-5`` relative); float32 cases ``1e-5 + 1e-4·|expected|``, and the
+result must be float32; finite differences (always float64): relative error
 ``‖a − n‖ / (‖a‖ + ‖n‖) < 1e-6`` with ``eps = 1e-6``.
 
 Failure classes, one message each: not implemented yet (``NotImplementedError``
 or ``None`` returned); scores 0 for calling rnncore's reference; an exception
-in the student's code (with its line); inputs changed in place; wrong return
-type or tuple length; wrong shape; NaN or inf; wrong values (max abs error,
-first index, a slice of yours and the expected side by side). When the
+in the student's code (with its line; NumPy's shape errors name the operands
+and their shapes); inputs changed in place; wrong return type or tuple length;
+wrong shape; float64 returned for float32 inputs; NaN or inf; wrong values
+(max abs error, first index, a slice of yours and the expected side by side;
+backward checks name the first gradient that differs in the order of the
+backward pass). When the
 student's output equals one of the exercise's catalogued mistakes
 (:mod:`rnncore.grading.mistakes`) on every case, the message names it and the
 chapter that teaches the right way.
@@ -69,39 +82,21 @@ is sealed (:mod:`rnncore.grading.seal`). What remains possible is copying,
 which ``make grade``'s similarity report flags.
 """
 
-from . import (
-    ex01_vocabulary,
-    ex02_rnn_cell,
-    ex03_softmax_loss,
-    ex04_bptt,
-    ex05_clipping,
-    ex06_gru,
-    ex07_lstm,
-    ex08_bidirectional_deep,
-    ex09_sampling,
-)
-from .ex01_vocabulary import *  # noqa: F403
-from .ex02_rnn_cell import *  # noqa: F403
-from .ex03_softmax_loss import *  # noqa: F403
-from .ex04_bptt import *  # noqa: F403
-from .ex05_clipping import *  # noqa: F403
-from .ex06_gru import *  # noqa: F403
-from .ex07_lstm import *  # noqa: F403
-from .ex08_bidirectional_deep import *  # noqa: F403
-from .ex09_sampling import *  # noqa: F403
+import importlib as _importlib
 
-__all__ = [
-    name
+_EXERCISES = tuple(
+    _importlib.import_module(f"{__name__}.{module}")  # also binds rnncore.grading.<module>
     for module in (
-        ex01_vocabulary,
-        ex02_rnn_cell,
-        ex03_softmax_loss,
-        ex04_bptt,
-        ex05_clipping,
-        ex06_gru,
-        ex07_lstm,
-        ex08_bidirectional_deep,
-        ex09_sampling,
+        "ex01_vocabulary",
+        "ex02_rnn_cell",
+        "ex03_softmax_loss",
+        "ex04_bptt",
+        "ex05_clipping",
+        "ex06_gru",
+        "ex07_lstm",
+        "ex08_bidirectional_deep",
+        "ex09_sampling",
     )
-    for name in module.__all__
-]
+)
+__all__ = [name for module in _EXERCISES for name in module.__all__]
+globals().update({name: getattr(module, name) for module in _EXERCISES for name in module.__all__})

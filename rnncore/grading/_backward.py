@@ -15,6 +15,28 @@ the cache of the student's own forward pass. For every case the driver
    own forward pass (part ``"gradcheck"``; relative error below 1e-6).
 
 Part ``"gradients"`` is ``"values"`` and ``"gradcheck"`` together.
+
+Gradients are compared in the order the backward pass computes them
+(``Pair.order``), and the message names the first that differs and its stage:
+an error early in the backward pass spoils everything after it, so the first
+wrong gradient is where to look. The orders, from the upstream gradient back
+to the inputs:
+
+* RNN cell: the bias (``b_h``, the sum of ``da = dh ⊙ (1 − h²)``), the
+  weights (``W_xh``, ``W_hh``), ``dh_prev``, ``dx``;
+* RNN over a sequence (BPTT): ``dX[t]`` from the last step ``t = T − 1`` back
+  to ``t = 0`` (so a wrong recurrence shows as "dX[T−1] right, dX[T−2]
+  wrong"), the weights summed over time, ``dh0`` (BPTT's very last result);
+* GRU cell: the update gate (``b_z``, ``W_xz``, ``W_hz``; ``dz`` comes straight
+  from ``dh``), the candidate (``b_h``, ``W_xh``, ``W_hh``), the reset gate
+  (``b_r``, ``W_xr``, ``W_hr``; reached through the candidate), ``dh_prev``,
+  ``dx``;
+* LSTM cell: the output gate (``b_o``, ``W_xo``, ``W_ho``; ``do`` comes straight
+  from ``dh``), the cell state (``dc_prev``: the total ``dc`` through ``f``),
+  the forget gate, the input gate, the candidate (each ``b``, ``W_x``, ``W_h``),
+  ``dh_prev``, ``dx``.
+
+Finite differences (part ``"gradcheck"``) are reported in the same order.
 """
 
 from __future__ import annotations
@@ -26,7 +48,7 @@ import numpy as np
 from .._guard import refusing
 from ..gradcheck import gradcheck, relative_error
 from ._compare import compare, diagnosing, parts
-from ._driver import GRADCHECK_TOL, reference
+from ._driver import GRADCHECK_TOL, reference, summary
 from ._harness import ALL, _copy, array_out, call, dict_out, fail, unpack
 from .sandbox.errors import SandboxLimit
 
@@ -46,6 +68,34 @@ class Pair(NamedTuple):
     grads: tuple  # ("dx", "dh_prev"): input gradients the backward returns
     upstream: tuple  # ("dh",): one upstream gradient per forward output
     letters: tuple  # shape letters of each input, for messages
+    order: tuple = ()  # ((stage, (gradient or parameter names)), ...) in backward-pass order
+    over_time: tuple = ()  # gradients compared one time step at a time, from the last back
+
+
+def stages_text(pair: Pair) -> str:
+    """ "output gate (b_o, W_xo, W_ho) → cell state (dc_prev) → ...": the order, for messages."""
+    return " → ".join(
+        stage if stage.startswith(names[0]) else f"{stage} ({', '.join(names)})"
+        for stage, names in pair.order
+    )
+
+
+def _ordered(pair: Pair, params) -> list:
+    """(stage, name) of every returned gradient, in the order of the backward pass."""
+    listed = [(stage, n) for stage, names in pair.order for n in names]
+    seen = {n for _, n in listed}
+    rest = [("", n) for n in (*pair.grads, *params) if n not in seen]  # anything unlisted last
+    return [(stage, n) for stage, n in listed if n in pair.grads or n in params] + rest
+
+
+def _first_wrong(pair: Pair, stage: str, what: str, err: AssertionError, more: str = ""):
+    """``err``'s message, followed by where in the backward pass the first difference is."""
+    where = "" if not stage or stage.startswith(what.split("[")[0]) else f", at the {stage}"
+    return fail(
+        pair.backward,
+        str(err).split(": ", 1)[1] + f"\nIn the order of the backward pass ({stages_text(pair)}), "
+        f"{what} is the first gradient that differs{where}: look there first.{more}",
+    )
 
 
 def _text(names) -> str:
@@ -77,6 +127,7 @@ def check_backward(
 ):
     """Grade a forward/backward pair on every case (see the module docstring)."""
     chosen = parts(part, PARTS, pair.backward, ALIASES)
+    cases = list(cases)
     n_in = len(pair.inputs)
     for case in cases:
         x_args, params = case.args[:n_in], case.args[n_in]
@@ -85,7 +136,11 @@ def check_backward(
 
         # 1. the forward pass must be right before its gradients can be
         raw = call(
-            student_forward, case.args, name=pair.forward, arg_names=(*pair.inputs, "params")
+            student_forward,
+            case.args,
+            name=pair.forward,
+            arg_names=(*pair.inputs, "params"),
+            case=case.label,
         )
         fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
 
@@ -120,6 +175,7 @@ def check_backward(
             name=pair.backward,
             arg_names=(*pair.upstream, "cache"),
             keep=("cache",),
+            case=case.label,
         )
 
         def produce(fns, case=case):
@@ -136,15 +192,34 @@ def check_backward(
                 got[-1], "grads", {k: v.shape for k, v in params.items()}, pair.backward
             )
             if "values" in chosen:
-                for g, what, exp in zip(mine, pair.grads, exp_grads):
-                    compare(g, exp, what, pair.backward, case.label)
-                for key in params:
-                    compare(
-                        grads[key], exp_grads[-1][key], f"grads[{key!r}]", pair.backward, case.label
-                    )
+                _compare_in_order(pair, dict(zip(pair.grads, mine)), grads, exp_grads, case)
             # 4. the backward pass against finite differences of the student's forward
             if "gradcheck" in chosen:
                 _finite_differences(pair, student_forward, case, mine, grads)
+    return summary(pair.backward, chosen, PARTS, len(cases))
+
+
+def _compare_in_order(pair: Pair, mine: dict, grads: dict, exp_grads, case) -> None:
+    """Compare every gradient with the reference's, the first in backward-pass order first."""
+    expected = {**dict(zip(pair.grads, exp_grads)), **exp_grads[-1]}
+    yours = {**mine, **grads}
+    for stage, key in _ordered(pair, grads):
+        what = key if key in mine else f"grads[{key!r}]"
+        steps = range(yours[key].shape[0] - 1, -1, -1) if key in pair.over_time else (None,)
+        for t in steps:
+            sub = (lambda a: a) if t is None else (lambda a, t=t: a[t])
+            label = what if t is None else f"{what}[{t}]"
+            try:
+                compare(sub(yours[key]), sub(expected[key]), label, pair.backward, case.label)
+            except AssertionError as err:
+                later = t is not None and t < steps[0]
+                more = (
+                    f" {what}[{t + 1}:] are right, so one step works: look at the gradient "
+                    "carried back to the previous step."
+                    if later
+                    else ""
+                )
+                raise _first_wrong(pair, stage, label, err, more) from None
 
 
 def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 1e-6) -> dict:
@@ -209,13 +284,18 @@ def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
             pair.backward,
             f"finite differences of your forward pass failed ({type(err).__name__}: {err}).",
         ) from None
-    names = dict(zip(pair.inputs, pair.grads))
-    for key, error in errors.items():
-        if not error < GRADCHECK_TOL:
-            label = names.get(key, f"grads[{key!r}]")
-            raise fail(
-                pair.backward,
-                f"{label} disagrees with finite differences of your "
-                f"own forward pass{case.label}: relative error "
-                f"{error:.2g} (should be below {GRADCHECK_TOL:g}).",
+    inputs_of = dict(zip(pair.grads, pair.inputs))
+    for stage, key in _ordered(pair, params):
+        error = errors.get(inputs_of.get(key, key))
+        if error is not None and not error < GRADCHECK_TOL:
+            label = key if key in inputs_of else f"grads[{key!r}]"
+            raise _first_wrong(
+                pair,
+                stage,
+                label,
+                AssertionError(
+                    f"{pair.backward}: {label} disagrees with finite differences of your "
+                    f"own forward pass{case.label}: relative error "
+                    f"{error:.2g} (should be below {GRADCHECK_TOL:g})."
+                ),
             )

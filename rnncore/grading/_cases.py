@@ -1,9 +1,13 @@
 """Random and edge cases the checks run on.
 
-Every case is float64 and drawn from a generator seeded per check, so a
-student sees the same cases on every run. Visible cases are small and include
-the edge cases N = 1, T = 1 and D ≠ H; ``hidden=True`` adds larger cases,
-sizes of 1 everywhere and inputs large enough to saturate tanh and σ.
+Cases are drawn from a generator seeded per check, so a student sees the same
+cases on every run. Visible cases are small and include the edge cases N = 1,
+T = 1 and D ≠ H; ``hidden=True`` adds larger cases, sizes of 1 everywhere and
+inputs large enough to saturate tanh and σ. Cases are float64; where an
+exercise promises "the input's dtype" or ``h0 = None``, :func:`with_variants`
+adds a float32 copy and an ``h0 = None`` copy of the first visible case (and
+of the first hidden one), drawn from no generator, so the float64 cases stay
+what they were.
 """
 
 from __future__ import annotations
@@ -36,6 +40,54 @@ class Case(NamedTuple):
     extra: dict  # anything else the check needs (upstream gradients, sizes)
 
 
+def with_variants(cases, firsts=(0,), *, float32=False, h0_none=None) -> list:
+    """``cases``, then float32 and ``h0 = None`` copies of the cases at the indices ``firsts``.
+
+    Parameters
+    ----------
+    cases : iterable of Case
+    firsts : tuple of int
+        Which cases to copy (the first visible one; the first hidden one when
+        hidden cases are drawn). Indices past the end are skipped.
+    float32 : bool
+        Add copies with every float array (also inside dicts) cast to float32;
+        their ``extra["dtype"]`` is ``np.float32``, so the checks expect that
+        dtype back and compare with float32 tolerances.
+    h0_none : int or None
+        The position of ``h0`` in the arguments: add copies with ``h0 = None``
+        (a state of zeros).
+    """
+    cases = list(cases)
+    more = []
+    for k in firsts:
+        if k >= len(cases):
+            continue
+        case = cases[k]
+        if float32:
+            more.append(
+                Case(_float32(case.args), _more(case.label, "float32"),
+                     {**case.extra, "dtype": np.float32})
+            )  # fmt: skip
+        if h0_none is not None:
+            args = case.args[:h0_none] + (None,) + case.args[h0_none + 1 :]
+            more.append(Case(args, _more(case.label, "h0=None"), case.extra))
+    return cases + more
+
+
+def _float32(value):
+    if isinstance(value, np.ndarray) and value.dtype == np.float64:
+        return value.astype(np.float32)
+    if type(value) is dict:
+        return {k: _float32(v) for k, v in value.items()}
+    if type(value) is tuple:
+        return tuple(_float32(v) for v in value)
+    return value
+
+
+def _more(text: str, what: str) -> str:
+    return text[:-1] + f", {what})" if text.endswith(")") else text + f" ({what})"
+
+
 def label(**sizes) -> str:
     return " (for " + ", ".join(f"{k}={v}" for k, v in sizes.items()) + ")"
 
@@ -62,8 +114,13 @@ def params_for(keys, D: int, H: int, rng, scale: float = 1.0) -> dict:
     return params
 
 
-def cell_cases(name: str, keys, hidden: bool, n_states: int = 1):
-    """Cases ``(x, *states, params)`` for one step of a cell."""
+def cell_cases(name: str, keys, hidden: bool, n_states: int = 1, *, float32: bool = False):
+    """Cases ``(x, *states, params)`` for one step of a cell (float32 copies on request)."""
+    cases = list(_cell_cases(name, keys, hidden, n_states))
+    return with_variants(cases, (0, len(CELL_SIZES)), float32=float32)
+
+
+def _cell_cases(name: str, keys, hidden: bool, n_states: int):
     rng = rng_for(name, hidden)
     sizes = CELL_SIZES + (CELL_SIZES_HIDDEN if hidden else ())
     for k, (N, D, H) in enumerate(sizes):
@@ -79,8 +136,15 @@ def cell_cases(name: str, keys, hidden: bool, n_states: int = 1):
         )
 
 
-def sequence_cases(name: str, keys, hidden: bool):
-    """Cases ``(X, h0, params)`` for a whole sequence."""
+def sequence_cases(name: str, keys, hidden: bool, *, variants: bool = False):
+    """Cases ``(X, h0, params)`` for a whole sequence (float32 and h0=None copies on request)."""
+    cases = list(_sequence_cases(name, keys, hidden))
+    if not variants:
+        return cases
+    return with_variants(cases, (0, len(SEQ_SIZES)), float32=True, h0_none=1)
+
+
+def _sequence_cases(name: str, keys, hidden: bool):
     rng = rng_for(name, hidden)
     for T, N, D, H in SEQ_SIZES + (SEQ_SIZES_HIDDEN if hidden else ()):
         X = rng.normal(size=(T, N, D))

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._guard import allowing, refusing
-from ._compare import compare, diagnosing, parts
+from ._compare import FLOAT32_TOL, compare, diagnosing, parts
 from ._harness import ALL, _copy, array_out, call, dict_out, fail, number_out, run_quietly, unpack
 
 __all__: list[str] = []
@@ -38,10 +38,19 @@ class Out(NamedTuple):
     part: str = "values"
 
 
-def read(value, out: Out, expected, name: str):
-    """Check the type and shape of one returned value against the expected one."""
+def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
+    """Check the type and shape (and on float32 cases the dtype) of one returned value."""
     if out.kind == "array":
-        return array_out(value, out.what, expected.shape, name, out.letters)
+        return array_out(
+            value,
+            out.what,
+            expected.shape,
+            name,
+            out.letters,
+            dtype=dtype,
+            source=source,
+            case=case,
+        )
     if out.kind == "number":
         return number_out(value, out.what, name)
     if out.kind == "dict":
@@ -88,6 +97,13 @@ def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
         raise fail(name, f"{out.what} is {mine!r} but should be {expected!r}{case}.")
 
 
+def summary(name: str, chosen, allowed, count: int) -> str:
+    """ "rnn_cell_forward: shapes and values right on 4 cases", the line a passing check prints."""
+    names = [p for p in allowed if p in chosen]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{name}: {text} right on {count} case{'s' if count != 1 else ''}"
+
+
 def _view(outs):
     return lambda raw: tuple(
         v for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
@@ -118,13 +134,22 @@ def check_function(
     tol=None,
     what=None,
     allow_files=(),
+    dtype_from=None,
 ):
-    """Run ``student_fn`` on every case and compare every output with ``expected_fn``."""
+    """Run ``student_fn`` on every case and compare every output with ``expected_fn``.
+
+    A case whose ``extra["dtype"]`` is set (float32) must give arrays of that
+    dtype back (the hint names ``dtype_from``, by default the first argument)
+    and is compared with :data:`~rnncore.grading._compare.FLOAT32_TOL`.
+    Returns the summary line of a pass (see :func:`summary`).
+    """
     chosen = parts(part, allowed, name, aliases)
     tol = tol or {}
     what = what or "(" + ", ".join(o.what for o in outs) + ")"
     cases = list(cases)
     history = []  # (produce, student's output) of every case so far, to name a mistake
+    source = dtype_from or arg_names[0]
+    graded = 0
 
     def later(k):  # the student's outputs on the remaining cases, to tell mistakes apart
         def run(case):
@@ -136,6 +161,9 @@ def check_function(
     for k, case in enumerate(cases):
         if case.extra.get("part", next(iter(chosen))) not in chosen:
             continue  # a case that grades one property only (large logits: "stability")
+        graded += 1
+        dtype = case.extra.get("dtype")
+        case_tol = FLOAT32_TOL if dtype is not None else tol
         expected = expected_fn(*[_copy(a) for a in case.args])
         expected = expected if len(outs) > 1 else (expected,)
         raw = call(
@@ -146,11 +174,16 @@ def check_function(
             refuse=refuse,
             keep=keep,
             allow_files=allow_files,
+            case=case.label,
         )
         history.append((_producer(case), raw))
         with diagnosing(name, history, mistakes, _view(outs), lambda k=k: later(k)):
             got = unpack(raw, len(outs), what, name)
-            mine = [read(v, o, e, name) for v, o, e in zip(got, outs, expected)]
+            mine = [
+                read(v, o, e, name, dtype, source, case.label)
+                for v, o, e in zip(got, outs, expected)
+            ]
             for v, o, e in zip(mine, outs, expected):
                 if o.kind != "cache" and (o.part in chosen or case.extra.get("part") in chosen):
-                    values(v, o, e, name, case.label, tol)
+                    values(v, o, e, name, case.label, case_tol)
+    return summary(name, chosen, allowed, graded)

@@ -1,15 +1,20 @@
 """Running a student's function safely, and reading what it returned.
 
-Every failure becomes an :class:`AssertionError` whose message a student can
-act on; nothing a student's function does (raise, return garbage, change its
-inputs, call the reference) may crash the grading run in any other way.
+Every failure becomes a :class:`CheckFailed` (an ``AssertionError``) whose
+message a student can act on; nothing a student's function does (raise, return
+garbage, change its inputs, call the reference) may crash the grading run in
+any other way. IPython shows a ``CheckFailed`` as its message alone (no
+traceback through the grader's files), and a check that passes prints one line
+``✓ <function>: ...`` (printed, never returned: nbgrader would read a returned
+value as partial credit).
 
 Failure classes and their messages (one each):
 
 * not implemented yet: ``NotImplementedError``, or ``None`` returned;
 * the reference was called: "scores 0: ... calls rnncore's reference";
-* an exception in the student's code: "your function raised X: message",
-  with the line of the student's code where it happened;
+* an exception in the student's code: "your function raised X (line n of
+  your code: `...`): message", where NumPy's shape errors are explained with
+  the operands and their shapes (:mod:`rnncore.grading._explain`);
 * inputs modified in place: "changed its input ``x``";
 * wrong return type, wrong tuple length, wrong shape, NaN or inf
   (:func:`unpack`, :func:`array_out`, :func:`number_out`).
@@ -28,6 +33,7 @@ import traceback
 import numpy as np
 
 from .._guard import ReferenceCallRefused, refusing
+from ._explain import explain_exception
 from ._watch import SWITCHED_OFF, watching
 from .sandbox.errors import SandboxLimit, StudentRaised
 
@@ -46,9 +52,21 @@ _LIBRARY_DIRS = tuple(
 )
 
 
-def fail(name: str, message: str) -> AssertionError:
-    """The AssertionError a check raises: ``"<function>: <message>"``."""
-    return AssertionError(f"{name}: {message}")
+class CheckFailed(AssertionError):
+    """A check's failure: its message is all a student needs to see.
+
+    IPython (and so JupyterLab and nbgrader's feedback) calls
+    ``_render_traceback_`` instead of formatting a traceback, which would run
+    through the grader's own files and show the course's absolute paths.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines() or [type(self).__name__]
+
+
+def fail(name: str, message: str) -> CheckFailed:
+    """The error a check raises: ``"<function>: <message>"``."""
+    return CheckFailed(f"{name}: {message}")
 
 
 def _student_frame(tb):
@@ -101,7 +119,7 @@ def _changed(before, after) -> str | None:
     return None
 
 
-def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_files=()):
+def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_files=(), case=""):
     """Run ``fn(*args, **kwargs)`` as graded code and return what it returned.
 
     Parameters
@@ -122,6 +140,9 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
         Arguments that may change (a random generator).
     allow_files : tuple of str
         rnncore files whose code may run inside ``fn`` (see ``_watch``).
+    case : str
+        The case's label (``" (for N=3, D=4, H=5)"``), for the message of an
+        exception.
 
     Raises
     ------
@@ -165,13 +186,7 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
     except SandboxLimit as err:  # graded in the sandbox: a limit ends the check
         raise fail(name, f"{err}.") from None
     except (Exception, SystemExit) as err:
-        if isinstance(err, StudentRaised):  # raised in the sandbox: its report says where
-            kind, where, hint = err.type_name, err.where, err.explain
-        else:
-            kind, where, hint = type(err).__name__, _student_frame(err.__traceback__), None
-        line = f" (line {where[0]} of your code: `{where[1]}`)" if where else ""
-        hint = f"\n{hint}" if hint else ""
-        raise fail(name, f"your function raised {kind}: {err}{line}{hint}") from None
+        raise fail(name, raised_text(err, case)) from None
     finally:
         np.random.set_state(state)
     if rnncore_calls:
@@ -197,6 +212,23 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
             "returned None: it looks not implemented yet (or a `return` statement is missing).",
         )
     return out
+
+
+def raised_text(err: BaseException, case: str = "") -> str:
+    """What a student reads about an exception their code raised.
+
+    ``"your function raised X (for N=3, ...) at line n of your code: `...`"``
+    and, on the next line, the exception's message; NumPy's shape errors are
+    explained with the operands and their shapes instead
+    (:func:`~rnncore.grading._explain.explain_exception`).
+    """
+    if isinstance(err, StudentRaised):  # raised in the sandbox: its report says where
+        kind, where, hint = err.type_name, err.where, err.explain
+    else:
+        kind, where = type(err).__name__, _student_frame(err.__traceback__)
+        hint = explain_exception(err, err.__traceback__)
+    line = f" at line {where[0]} of your code: `{where[1]}`" if where else ""
+    return f"your function raised {kind}{case}{line}\n{hint or f'{kind}: {err}'}"
 
 
 def run_quietly(fn, *args, **kwargs):
@@ -238,8 +270,15 @@ def shape_text(letters, shape) -> str:
     return f"{spec} = {tuple(shape)}" if letters else str(tuple(shape))
 
 
-def array_out(value, what: str, shape, name: str, letters=(), finite=True) -> np.ndarray:
-    """Check a returned array: an ndarray of floats, the expected shape, finite."""
+def array_out(
+    value, what: str, shape, name: str, letters=(), finite=True, *, dtype=None, source="x", case=""
+) -> np.ndarray:
+    """Check a returned array: an ndarray of floats, the expected shape (and dtype), finite.
+
+    ``dtype`` is the input's floating dtype on a case that promises it back
+    (float32 cases), ``source`` the argument to take it from in the hint,
+    ``case`` the case's label.
+    """
     if not isinstance(value, np.ndarray):
         hint = " (convert it with np.array(...))" if isinstance(value, (list, tuple)) else ""
         raise fail(
@@ -249,6 +288,12 @@ def array_out(value, what: str, shape, name: str, letters=(), finite=True) -> np
         )
     if value.dtype.kind != "f":
         raise fail(name, f"{what} should hold floating-point numbers, got dtype {value.dtype}.")
+    if dtype is not None and value.dtype != dtype:
+        raise fail(
+            name,
+            f"{what} is {value.dtype}{case} but the inputs were {np.dtype(dtype)}: build new "
+            f"arrays with the input's dtype (np.zeros(..., dtype={source}.dtype)).",
+        )
     if value.shape != tuple(shape):
         raise fail(
             name,
@@ -296,18 +341,23 @@ def dict_out(value, what: str, shapes: dict, name: str) -> dict:
 
 
 def student_facing(check):
-    """Re-raise a check's AssertionError from the check itself: a short traceback for students.
+    """Raise a check's failure as a :class:`CheckFailed` from the check itself; print a pass.
 
     nbgrader shows the whole traceback under the test cell; without this it
     would run through the grader's internals before reaching the message.
+    When ``check`` returns a summary (``"rnn_cell_forward: shapes right on 4
+    cases"``), it is printed as one line ``✓ <summary>``; the wrapper always
+    returns None.
     """
 
     @functools.wraps(check)
     def run(*args, **kwargs):
         try:
-            check(*args, **kwargs)
+            summary = check(*args, **kwargs)
         except AssertionError as err:
-            raise AssertionError(str(err)) from None
+            raise CheckFailed(str(err)) from None
+        if summary:
+            print(f"✓ {summary}")
         return None
 
     return run

@@ -47,6 +47,28 @@ __all__ = ["TrustedExecute", "SealGrades"]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 UNSAFE_ENV = "RNNBOOK_UNSAFE_GRADING"
+_SPAWNED: list = []  # a sandbox started ahead of time by prestart()
+
+
+def prestart(deny=()) -> None:
+    """Start the next submission's sandbox now, so it boots while nbgrader reads and writes.
+
+    :class:`TrustedExecute` adopts it when its limits and walls are the ones it needs, and
+    otherwise kills it and starts its own; either way one sandbox serves one submission.
+    """
+    while _SPAWNED:
+        _SPAWNED.pop().kill()
+    sandbox = Sandbox(Limits(), unsafe=os.environ.get(UNSAFE_ENV) == "1", deny=deny)
+    try:
+        sandbox.spawn()
+    except SandboxUnavailable:
+        return  # TrustedExecute reports it
+    _SPAWNED.append(sandbox)
+
+
+def _walls(limits: Limits) -> tuple:
+    """What a sandbox's command line fixes (the rest, timeouts, can change after it starts)."""
+    return (limits.memory_bytes, limits.cpu_seconds, limits.file_bytes, limits.tmp_bytes)
 
 
 def segments(source: str) -> list[tuple[str, bool]]:
@@ -167,7 +189,17 @@ class TrustedExecute(NbGraderPreprocessor):
         db_url = resources["nbgrader"]["db_url"]
         deny = [os.path.dirname(db_url.split("///", 1)[1])] if db_url.startswith("sqlite") else []
         report = resources.setdefault("rnnbook", {"grader_errors": []})
-        sandbox = Sandbox(self._limits(), unsafe=unsafe, deny=deny)
+        limits = self._limits()
+        sandbox = _SPAWNED.pop() if _SPAWNED else None
+        if sandbox is not None and (
+            (sandbox.unsafe, _walls(sandbox.limits), {os.path.realpath(p) for p in sandbox.deny})
+            != (unsafe, _walls(limits), {os.path.realpath(p) for p in deny})
+        ):
+            sandbox.kill()
+            sandbox = None
+        if sandbox is None:
+            sandbox = Sandbox(limits, unsafe=unsafe, deny=deny)
+        sandbox.limits = limits
         try:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":

@@ -37,6 +37,7 @@ class Outcome(NamedTuple):
     ok: bool
     seconds: float
     log: str
+    note: str = ""  # why a submission nbgrader could not read was graded 0
 
 
 def _api(course: str):
@@ -59,11 +60,77 @@ def grade_one(course: str, assignment: str, student: str, unsafe: bool = False) 
     if unsafe:
         os.environ["RNNBOOK_UNSAFE_GRADING"] = "1"
     try:
-        result = _api(str(course)).autograde(assignment, student, force=True, create=True)
+        api = _api(str(course))
+        if api.coursedir.db_url.startswith("sqlite"):
+            from .autograde import prestart
+
+            prestart(deny=[os.path.dirname(api.coursedir.db_url.split("///", 1)[1])])
+        result = api.autograde(assignment, student, force=True, create=True)
     except Exception as err:  # noqa: BLE001 - reported, never a crash of the grading run
         result = {"success": False, "error": f"{type(err).__name__}: {err}", "log": ""}
     log = "\n".join(str(result.get(k) or "") for k in ("log", "error")).strip()
-    return Outcome(student, bool(result.get("success")), time.perf_counter() - start, log)
+    if result.get("success"):
+        return Outcome(student, True, time.perf_counter() - start, log)
+    try:  # the submission itself is broken: a grade of 0 that says why, never a lost grade
+        note = _zero_with_reason(_api(str(course)), assignment, student, log)
+    except Exception as err:  # noqa: BLE001 - then it stays "not graded", and blocks the CSV
+        return Outcome(student, False, time.perf_counter() - start, f"{log}\n{err}")
+    return Outcome(student, True, time.perf_counter() - start, log, note)
+
+
+def _why_unreadable(course: Path, assignment: str, student: str, log: str) -> str:
+    """A student's words for why nbgrader could not grade a submission."""
+    import nbformat
+
+    folder = course / "submitted" / student / assignment
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            nbformat.read(str(path), as_version=4)
+        except Exception as err:  # noqa: BLE001 - any unreadable file
+            return f"{path.name} is not a notebook that can be read ({type(err).__name__})"
+    errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
+    detail = errors[-1].split("]", 1)[-1].strip()[:300] if errors else "no detail"
+    return (
+        "its cells or their metadata were changed so that it could not be graded "
+        f"(nbgrader: {detail}); fetch a fresh copy, move your answers into it and submit again"
+    )
+
+
+def _zero_with_reason(api, assignment: str, student: str, log: str) -> str:
+    """Record a submission nbgrader could not grade as 0, sealed, with the reason in each cell.
+
+    The autograded notebook is the released one with every test cell saying why; the
+    gradebook gets 0 for each test cell. Returns the reason.
+    """
+    import nbformat
+    from nbformat.v4 import new_output
+    from nbgrader.api import Gradebook
+
+    course = Path(api.coursedir.root)
+    reason = _why_unreadable(course, assignment, student, log)
+    message = f"Your submission was not graded: {reason}."
+    release = course / api.coursedir.release_directory / assignment
+    target = course / api.coursedir.autograded_directory / student / assignment
+    with Gradebook(api.coursedir.db_url, course_id=api.coursedir.course_id) as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(assignment, student)
+        for notebook in gb.find_assignment(assignment).notebooks:
+            nb = nbformat.read(str(release / f"{notebook.name}.ipynb"), as_version=4)
+            for cell in nb.cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                    cell.outputs = [new_output("error", ename="NotGraded", evalue=message,
+                                               traceback=[message])]  # fmt: skip
+            nb.metadata["rnnbook_seal"] = seal.seal(nb, assignment, student, notebook.name)
+            target.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(target / f"{notebook.name}.ipynb"))
+            submitted = gb.find_submission_notebook(notebook.name, assignment, student)
+            for grade in submitted.grades:
+                if grade.cell.cell_type == "code":
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = False
+            gb.db.commit()
+    return reason
 
 
 class Checked(NamedTuple):

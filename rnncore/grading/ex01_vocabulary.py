@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from ._cases import Case, label, rng_for
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._cases import Case, label, rng_for, with_variants
+from ._driver import Out, reference
+from ._table import Spec, build
 from .mistakes import ex01_vocabulary as catalogue
-
-__all__ = ["check_build_vocab", "check_one_hot", "check_embedding_lookup"]
 
 
 def _vocab_cases(hidden):
@@ -28,43 +26,12 @@ def _expected_vocab(tokens, min_freq):
     return reference("Vocab", tokens, min_freq=min_freq).idx_to_token
 
 
-@student_facing
-def check_build_vocab(student_fn, hidden=False, part=None):
-    """Check ``build_vocab(tokens, min_freq=1) -> idx_to_token`` (a list of str).
-
-    Expected: ``<unk>, <eos>, <pad>`` first, then the tokens seen at least
-    ``min_freq`` times by descending frequency, ties alphabetical (as
-    ``rnncore.Vocab``). Cases: the characters of "hello world", a short text's
-    words with min_freq 1 and 2, an empty list; hidden adds 200 random letters
-    with min_freq 1, 3 and 18.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``build_vocab``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        ``"shapes"``: a list of str of the right length; ``"values"``: the
-        order too (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "build_vocab",
-        student_fn,
-        _vocab_cases(hidden),
-        arg_names=("tokens", "min_freq"),
-        outs=(Out("idx_to_token", kind="list"),),
-        expected_fn=_expected_vocab,
-        part=part,
-        mistakes=catalogue.BUILD_VOCAB,
-    )
-
-
 def _id_cases(name, hidden, with_W):
+    cases = list(_draw_ids(name, hidden, with_W))
+    return with_variants(cases, (0, 3), float32=with_W)  # W as float32: its dtype comes back
+
+
+def _draw_ids(name, hidden, with_W):
     rng = rng_for(name, hidden)
     sizes = [((5,), 7), ((3, 4), 6), ((1,), 1)] + ([((2, 3, 4), 10), ((20,), 50)] if hidden else [])
     for shape, V in sizes:
@@ -76,65 +43,51 @@ def _id_cases(name, hidden, with_W):
             yield Case((ids, V), label(ids=shape, V=V), {})
 
 
-@student_facing
-def check_one_hot(student_fn, hidden=False, part=None):
-    """Check ``one_hot(ids, vocab_size) -> (..., V)`` floats.
-
-    Cases: ids of shapes (5,), (3, 4), (1,) with V = 7, 6, 1; hidden adds
-    (2, 3, 4) with V = 10 and (20,) with V = 50.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``one_hot``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+CHECKS = (
+    Spec(
+        "build_vocab",
+        "idx_to_token",
+        "Expected: ``<unk>, <eos>, <pad>`` first, then the tokens seen at least ``min_freq`` "
+        "times by descending frequency, ties alphabetical (as ``rnncore.Vocab``), as a list of "
+        'str. Cases: the characters of "hello world", a short text\'s words with min_freq 1 and '
+        "2, an empty list; hidden adds 200 random letters with min_freq 1, 3 and 18.",
+        _vocab_cases,
+        ("tokens", "min_freq"),
+        (Out("idx_to_token", kind="list"),),
+        _expected_vocab,
+        catalogue.BUILD_VOCAB,
+        part_text={
+            "shapes": "a list of str of the right length",
+            "values": "the order of the tokens too",
+        },
+        refuse_text="every rnncore function (``rnncore.Vocab`` included)",
+    ),
+    Spec(
         "one_hot",
-        student_fn,
-        _id_cases("one_hot", hidden, False),
-        arg_names=("ids", "vocab_size"),
-        outs=(Out("the result", ("...", "V")),),
-        expected_fn=lambda ids, V: reference("one_hot", ids, V),
-        part=part,
+        "(..., V) floats",
+        "A float array with a single 1 per id, as ``rnncore.one_hot``. Cases: ids of shapes "
+        "(5,), (3, 4), (1,) with V = 7, 6, 1; hidden adds (2, 3, 4) with V = 10 and (20,) "
+        "with V = 50. The last ids are never drawn, so V is not ``ids.max() + 1``.",
+        lambda hidden: _id_cases("one_hot", hidden, False),
+        ("ids", "vocab_size"),
+        (Out("the result", ("...", "V")),),
         mistakes=catalogue.ONE_HOT,
-    )
-
-
-@student_facing
-def check_embedding_lookup(student_fn, hidden=False, part=None):
-    """Check ``embedding_lookup(ids, W) -> (..., E)``, the rows of W picked by ids.
-
-    Cases: ids of shapes (5,), (3, 4), (1,) with W of shapes (7, 3), (6, 3),
-    (1, 1); hidden adds (2, 3, 4) with (10, 3) and (20,) with (50, 3).
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``embedding_lookup``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+    ),
+    Spec(
         "embedding_lookup",
-        student_fn,
-        _id_cases("embedding_lookup", hidden, True),
-        arg_names=("ids", "W"),
-        outs=(Out("the result", ("...", "E")),),
-        expected_fn=lambda ids, W: reference("embedding_lookup", ids, W),
-        part=part,
+        "(..., E)",
+        "The rows of W picked by ids, in W's dtype, as ``rnncore.embedding_lookup``. Cases: "
+        "ids of shapes (5,), (3, 4), (1,) with W of shapes (7, 3), (6, 3), (1, 1), and the "
+        "first with W as float32; hidden adds (2, 3, 4) with (10, 3) and (20,) with (50, 3), "
+        "and (2, 3, 4) with W as float32.",
+        lambda hidden: _id_cases("embedding_lookup", hidden, True),
+        ("ids", "W"),
+        (Out("the result", ("...", "E")),),
         mistakes=catalogue.EMBEDDING_LOOKUP,
-    )
+        float32=True,
+        dtype_from="W",
+    ),
+)
+
+check_build_vocab, check_one_hot, check_embedding_lookup = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cases import Case, label, logits_cases, rng_for
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._cases import Case, label, logits_cases, rng_for, with_variants
+from ._driver import Out, reference
+from ._table import Spec, build
 from .mistakes import ex03_softmax_loss as catalogue
-
-__all__ = ["check_softmax", "check_softmax_cross_entropy", "check_sequence_loss"]
 
 LOSS_PARTS = ("shapes", "loss", "gradient", "stability")
 LOSS_ALIASES = {"values": ("loss", "gradient"), "gradients": ("gradient",)}
@@ -33,40 +31,6 @@ def _tagged(logits_list):
         )
 
 
-@student_facing
-def check_softmax(student_fn, hidden=False, part=None):
-    """Check ``softmax(logits) -> probs`` over the last axis.
-
-    Cases: logits of shapes (4, 6), (1, 5), (3, 1), (2, 7) and a (3, 5) case
-    with entries of ±1000 (part ``"stability"``); hidden adds (9, 30),
-    (2, 3, 5) and (6,).
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``softmax``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values", "stability"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "softmax",
-        student_fn,
-        _tagged(logits_cases("softmax", hidden)),
-        arg_names=("logits",),
-        outs=(Out("probs", ()),),
-        expected_fn=lambda logits: reference("softmax", logits),
-        part=part,
-        allowed=("shapes", "values", "stability"),
-        mistakes=catalogue.SOFTMAX,
-    )
-
-
 def _loss_cases(name, hidden, shapes):
     rng = rng_for(name, hidden)
     for case in _tagged(logits_cases(name, False, shapes)):
@@ -82,75 +46,65 @@ def _loss_cases(name, hidden, shapes):
         yield Case((logits, rng.integers(more[-1], size=more[:-1])), label(shape=more), {})
 
 
-@student_facing
-def check_softmax_cross_entropy(student_fn, hidden=False, part=None):
-    """Check ``softmax_cross_entropy(logits, targets) -> (loss, dlogits)``, mean over N.
+def _softmax_cases(hidden):
+    cases = list(_tagged(logits_cases("softmax", hidden)))
+    return with_variants(cases, (0, 4) if hidden else (0,), float32=True)  # dtype comes back
 
-    Cases: logits (N, V) = (4, 6), (1, 5), (3, 1), (2, 7), and (3, 5) with
-    entries of ±1000 (part ``"stability"``); hidden adds (9, 12).
 
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``softmax_cross_entropy``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "loss", "gradient", "stability", "values", "gradients"}
-        Which property to grade; ``"values"`` is loss and gradient,
-        ``"gradients"`` the gradient (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+STABLE = ("shapes", "values", "stability")
+CHECKS = (
+    Spec(
+        "softmax",
+        "probs",
+        "Softmax over the last axis, in the logits' dtype, as ``rnncore.softmax``. Cases: "
+        "logits of shapes (4, 6), (1, 5), (3, 1), (2, 7), the first as float32, and a (3, 5) "
+        'case with entries of ±1000 (part ``"stability"``); hidden adds (9, 30), (2, 3, 5) '
+        "and (6,), and (9, 30) as float32.",
+        _softmax_cases,
+        ("logits",),
+        (Out("probs", ()),),
+        mistakes=catalogue.SOFTMAX,
+        parts=STABLE,
+        float32=True,
+    ),
+    Spec(
         "softmax_cross_entropy",
-        student_fn,
-        _loss_cases("softmax_cross_entropy", hidden, ((4, 6), (1, 5), (3, 1), (2, 7))),
-        arg_names=("logits", "targets"),
-        outs=(Out("loss", kind="number", part="loss"), Out("dlogits", ("N", "V"), part="gradient")),
-        expected_fn=lambda *a: reference("softmax_cross_entropy", *a, reduction="mean"),
-        part=part,
-        allowed=LOSS_PARTS,
+        "(loss, dlogits)",
+        "The mean cross-entropy over N and its gradient, as "
+        '``rnncore.softmax_cross_entropy(..., reduction="mean")``. Cases: logits (N, V) = '
+        '(4, 6), (1, 5), (3, 1), (2, 7), and (3, 5) with entries of ±1000 (part ``"stability"``); '
+        "hidden adds (9, 12).",
+        lambda hidden: _loss_cases(
+            "softmax_cross_entropy", hidden, ((4, 6), (1, 5), (3, 1), (2, 7))
+        ),
+        ("logits", "targets"),
+        (Out("loss", kind="number", part="loss"), Out("dlogits", ("N", "V"), part="gradient")),
+        lambda *a: reference("softmax_cross_entropy", *a, reduction="mean"),
+        catalogue.SOFTMAX_CROSS_ENTROPY,
+        parts=LOSS_PARTS,
         aliases=LOSS_ALIASES,
-        mistakes=catalogue.SOFTMAX_CROSS_ENTROPY,
-    )
-
-
-@student_facing
-def check_sequence_loss(student_fn, hidden=False, part=None):
-    """Check ``sequence_loss(logits, targets) -> (loss, dlogits)``.
-
-    The loss sums the cross-entropy over time and averages it over the batch
-    (rnncore's ``reduction="batch_mean"``). Cases: logits (T, N, V) =
-    (4, 3, 6), (1, 2, 5), (5, 1, 4), (2, 4, 3) and a (1, 3, 5) case with
-    entries of ±1000 (part ``"stability"``); hidden adds (7, 4, 11).
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``sequence_loss``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "loss", "gradient", "stability", "values", "gradients"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+    ),
+    Spec(
         "sequence_loss",
-        student_fn,
-        _loss_cases("sequence_loss", hidden, ((4, 3, 6), (1, 2, 5), (5, 1, 4), (2, 4, 3))),
-        arg_names=("logits", "targets"),
-        outs=(
+        "(loss, dlogits)",
+        "The cross-entropy summed over time and averaged over the batch (rnncore's "
+        '``reduction="batch_mean"``) and its gradient. Cases: logits (T, N, V) = (4, 3, 6), '
+        "(1, 2, 5), (5, 1, 4), (2, 4, 3) and a (1, 3, 5) case with entries of ±1000 (part "
+        '``"stability"``); hidden adds (7, 4, 11).',
+        lambda hidden: _loss_cases(
+            "sequence_loss", hidden, ((4, 3, 6), (1, 2, 5), (5, 1, 4), (2, 4, 3))
+        ),
+        ("logits", "targets"),
+        (
             Out("loss", kind="number", part="loss"),
             Out("dlogits", ("T", "N", "V"), part="gradient"),
         ),
-        expected_fn=lambda *a: reference("sequence_loss", *a, reduction="batch_mean"),
-        part=part,
-        allowed=LOSS_PARTS,
+        lambda *a: reference("sequence_loss", *a, reduction="batch_mean"),
+        catalogue.SEQUENCE_LOSS,
+        parts=LOSS_PARTS,
         aliases=LOSS_ALIASES,
-        mistakes=catalogue.SEQUENCE_LOSS,
-    )
+    ),
+)
+
+check_softmax, check_softmax_cross_entropy, check_sequence_loss = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

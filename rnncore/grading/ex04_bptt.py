@@ -8,12 +8,10 @@ finite differences of the student's own forward pass) and ``"gradients"``
 
 from __future__ import annotations
 
-from ._backward import Pair, check_backward
+from ._backward import Pair
 from ._cases import RNN_KEYS, cell_cases, sequence_cases
-from ._harness import student_facing
+from ._table import Spec, build
 from .mistakes import ex02_rnn_cell, ex04_bptt
-
-__all__ = ["check_rnn_cell_backward", "check_rnn_backward"]
 
 RNN_CELL = Pair(
     "rnn_cell_forward",
@@ -23,6 +21,12 @@ RNN_CELL = Pair(
     ("dx", "dh_prev"),
     ("dh",),
     (("N", "D"), ("N", "H")),
+    order=(
+        ("bias", ("b_h",)),
+        ("weights", ("W_xh", "W_hh")),
+        ("dh_prev", ("dh_prev",)),
+        ("dx", ("dx",)),
+    ),
 )
 RNN_SEQUENCE = Pair(
     "rnn_forward",
@@ -32,70 +36,37 @@ RNN_SEQUENCE = Pair(
     ("dX", "dh0"),
     ("dH",),
     (("T", "N", "D"), ("N", "H")),
+    order=(
+        ("dX from t = T-1 back to 0", ("dX",)),
+        ("weights summed over time", ("b_h", "W_xh", "W_hh")),
+        ("dh0", ("dh0",)),
+    ),
+    over_time=("dX",),
 )
 
-
-@student_facing
-def check_rnn_cell_backward(student_forward, student_backward, hidden=False, part=None):
-    """Check ``rnn_cell_backward(dh, cache) -> (dx, dh_prev, grads)``.
-
-    Runs on the cells' cases (see :func:`check_rnn_cell_forward`) with random
-    upstream gradients ``dh``.
-
-    Parameters
-    ----------
-    student_forward : callable
-        The student's ``rnn_cell_forward`` (its cache feeds the backward pass).
-    student_backward : callable
-        The student's ``rnn_cell_backward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values", "gradcheck", "gradients"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_backward(
-        RNN_CELL,
-        student_forward,
-        student_backward,
-        cell_cases("rnn_cell_backward", RNN_KEYS, hidden),
-        part=part,
+CHECKS = (
+    Spec(
+        "rnn_cell_backward",
+        "(dx, dh_prev, grads)",
+        "Runs on the cells' cases (see :func:`check_rnn_cell_forward`, float64 only) with "
+        "random upstream gradients ``dh``.",
+        lambda hidden: cell_cases("rnn_cell_backward", RNN_KEYS, hidden),
         mistakes=ex04_bptt.RNN_CELL_BACKWARD,
+        pair=RNN_CELL,
         forward_mistakes=ex02_rnn_cell.RNN_CELL_FORWARD,
-    )
-
-
-@student_facing
-def check_rnn_backward(student_forward, student_backward, hidden=False, part=None):
-    """Check ``rnn_backward(dH, cache) -> (dX, dh0, grads)`` (BPTT over a whole sequence).
-
-    Runs on the sequences' cases (see :func:`check_rnn_forward`) with random
-    upstream gradients ``dH`` at every time step.
-
-    Parameters
-    ----------
-    student_forward : callable
-        The student's ``rnn_forward``.
-    student_backward : callable
-        The student's ``rnn_backward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values", "gradcheck", "gradients"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_backward(
-        RNN_SEQUENCE,
-        student_forward,
-        student_backward,
-        sequence_cases("rnn_backward", RNN_KEYS, hidden),
-        part=part,
+    ),
+    Spec(
+        "rnn_backward",
+        "(dX, dh0, grads)",
+        "Backpropagation through time over a whole sequence. Runs on the sequences' cases (see "
+        ":func:`check_rnn_forward`, float64 and with an array ``h0``) with random upstream "
+        "gradients ``dH`` at every time step.",
+        lambda hidden: sequence_cases("rnn_backward", RNN_KEYS, hidden),
         mistakes=ex04_bptt.RNN_BACKWARD,
+        pair=RNN_SEQUENCE,
         forward_mistakes=ex02_rnn_cell.RNN_FORWARD,
-    )
+    ),
+)
+
+check_rnn_cell_backward, check_rnn_backward = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

@@ -9,11 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._cases import LSTM_KEYS, RNN_KEYS, Case, params_for, rng_for, sequence_cases
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._driver import Out
+from ._table import Spec, build
 from .mistakes import ex05_clipping as catalogue
-
-__all__ = ["check_clip_grad_norm", "check_clip_grad_value", "check_gradient_norms_over_time"]
 
 CLIP_TOL = {"rtol": 1e-5, "atol": 1e-8}
 
@@ -35,76 +33,8 @@ def _grads_cases(name, hidden, thresholds):
         yield Case((zeros, 1.0), " (for gradients that are all zero)", {})
 
 
-@student_facing
-def check_clip_grad_norm(student_fn, hidden=False, part=None):
-    """Check ``clip_grad_norm(grads, max_norm) -> (clipped, norm)``.
-
-    ``norm`` is the global norm before clipping; ``clipped`` a new dict
-    (``grads`` must not change). Cases: RNN-shaped gradients of global norm
-    about 8 with max_norm 1.0 (clipped) and 100.0 (unchanged), a single
-    array; hidden adds large LSTM gradients and all-zero gradients.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``clip_grad_norm``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "clip_grad_norm",
-        student_fn,
-        _grads_cases("clip_grad_norm", hidden, (1.0, 100.0)),
-        arg_names=("grads", "max_norm"),
-        outs=(Out("clipped", kind="dict"), Out("norm", kind="number")),
-        expected_fn=lambda *a: reference("clip_grad_norm", *a),
-        part=part,
-        mistakes=catalogue.CLIP_GRAD_NORM,
-        tol=CLIP_TOL,
-    )
-
-
-@student_facing
-def check_clip_grad_value(student_fn, hidden=False, part=None):
-    """Check ``clip_grad_value(grads, clip_value) -> clipped`` (entries capped to ±clip_value).
-
-    Cases: RNN-shaped gradients with clip_value 1.0, 2.5 and 100.0, a single
-    array; hidden adds large LSTM gradients and all-zero gradients.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``clip_grad_value``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "clip_grad_value",
-        student_fn,
-        _grads_cases("clip_grad_value", hidden, (1.0, 2.5, 100.0)),
-        arg_names=("grads", "clip_value"),
-        outs=(Out("clipped", kind="dict"),),
-        expected_fn=lambda *a: reference("clip_grad_value", *a),
-        part=part,
-        mistakes=catalogue.CLIP_GRAD_VALUE,
-        tol=CLIP_TOL,
-    )
-
-
 def _norm_cases(hidden):
-    yield from sequence_cases("gradient_norms_over_time", RNN_KEYS, hidden)
+    yield from sequence_cases("gradient_norms_over_time", RNN_KEYS, hidden, variants=True)
     if hidden:  # a vanishing and an exploding network
         rng = rng_for("gradient_norms_over_time", True)
         for scale, kind in ((0.3, "small"), (3.0, "large")):
@@ -114,35 +44,49 @@ def _norm_cases(hidden):
             yield Case((X, np.zeros((2, 8)), params), f" (for T=20 and a {kind} W_hh)", {})
 
 
-@student_facing
-def check_gradient_norms_over_time(student_fn, hidden=False, part=None):
-    """Check ``gradient_norms_over_time(X, h0, params) -> (T,)``.
-
-    ``norms[t] = ‖∂L/∂H[t]‖`` (Frobenius norm over the batch) for
-    ``L = sum(H[T-1])``, as :func:`rnncore.gradient_norms_over_time`. Cases:
-    the sequences of :func:`check_rnn_forward`; hidden adds T = 20 with a
-    small and a large orthogonal-times-scale ``W_hh``.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``gradient_norms_over_time``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+CHECKS = (
+    Spec(
+        "clip_grad_norm",
+        "(clipped, norm)",
+        "``norm`` is the global norm before clipping; ``clipped`` a new dict (``grads`` must "
+        "not change), as ``rnncore.clip_grad_norm``. Cases: RNN-shaped gradients of global "
+        "norm about 8 with max_norm 1.0 (clipped) and 100.0 (unchanged), a single array; "
+        "hidden adds large LSTM gradients and all-zero gradients.",
+        lambda hidden: _grads_cases("clip_grad_norm", hidden, (1.0, 100.0)),
+        ("grads", "max_norm"),
+        (Out("clipped", kind="dict"), Out("norm", kind="number")),
+        mistakes=catalogue.CLIP_GRAD_NORM,
+        tol=CLIP_TOL,
+    ),
+    Spec(
+        "clip_grad_value",
+        "clipped",
+        "Every entry capped to ±clip_value in a new dict, as ``rnncore.clip_grad_value``. "
+        "Cases: RNN-shaped gradients with clip_value 1.0, 2.5 and 100.0, a single array; "
+        "hidden adds large LSTM gradients and all-zero gradients.",
+        lambda hidden: _grads_cases("clip_grad_value", hidden, (1.0, 2.5, 100.0)),
+        ("grads", "clip_value"),
+        (Out("clipped", kind="dict"),),
+        mistakes=catalogue.CLIP_GRAD_VALUE,
+        tol=CLIP_TOL,
+    ),
+    Spec(
         "gradient_norms_over_time",
-        student_fn,
-        _norm_cases(hidden),
-        arg_names=("X", "h0", "params"),
-        outs=(Out("norms", ("T",)),),
-        expected_fn=lambda *a: reference("gradient_norms_over_time", *a),
-        part=part,
+        "norms (T,)",
+        "``norms[t] = ‖∂L/∂H[t]‖`` (Frobenius norm over the batch) for ``L = sum(H[T-1])``, "
+        "in X's dtype, as :func:`rnncore.gradient_norms_over_time`; ``h0 = None`` starts "
+        "from zeros. Cases: the sequences of :func:`check_rnn_forward` (with their float32 "
+        "and ``h0=None`` copies); hidden adds T = 20 with a small and a large "
+        "orthogonal-times-scale ``W_hh``.",
+        lambda hidden: list(_norm_cases(hidden)),
+        ("X", "h0", "params"),
+        (Out("norms", ("T",)),),
         mistakes=catalogue.GRADIENT_NORMS_OVER_TIME,
-    )
+        float32=True,
+    ),
+)
+
+check_clip_grad_norm, check_clip_grad_value, check_gradient_norms_over_time = build(
+    __name__, CHECKS
+)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

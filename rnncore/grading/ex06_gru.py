@@ -6,13 +6,11 @@ The book's GRU (``reset_after=False``): ``h = z ⊙ h_prev + (1 − z) ⊙ h̃``
 
 from __future__ import annotations
 
-from ._backward import Pair, check_backward
+from ._backward import Pair
 from ._cases import GRU_KEYS, cell_cases
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._driver import Out
+from ._table import Spec, build
 from .mistakes import ex06_gru as catalogue
-
-__all__ = ["check_gru_cell_forward", "check_gru_cell_backward"]
 
 GRU_CELL = Pair(
     "gru_cell_forward",
@@ -22,70 +20,40 @@ GRU_CELL = Pair(
     ("dx", "dh_prev"),
     ("dh",),
     (("N", "D"), ("N", "H")),
+    order=(
+        ("update gate", ("b_z", "W_xz", "W_hz")),
+        ("candidate", ("b_h", "W_xh", "W_hh")),
+        ("reset gate", ("b_r", "W_xr", "W_hr")),
+        ("dh_prev", ("dh_prev",)),
+        ("dx", ("dx",)),
+    ),
 )
 
 
-@student_facing
-def check_gru_cell_forward(student_fn, hidden=False, part=None):
-    """Check ``gru_cell_forward(x, h_prev, params) -> (h, cache)`` (the book's GRU).
-
-    Cases as :func:`check_rnn_cell_forward`, with the nine GRU parameters.
-    ``h`` is compared with ``rnncore.gru_cell_forward`` (rtol 1e-6, atol 1e-8).
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``gru_cell_forward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+CHECKS = (
+    Spec(
         "gru_cell_forward",
-        student_fn,
-        cell_cases("gru_cell_forward", GRU_KEYS, hidden),
-        arg_names=("x", "h_prev", "params"),
-        outs=(Out("h", ("N", "H")), Out("cache", kind="cache")),
-        expected_fn=lambda *args: reference("gru_cell_forward", *args),
-        part=part,
+        "(h, cache)",
+        "The book's GRU, as ``rnncore.gru_cell_forward``, in the input's dtype. Cases as "
+        ":func:`check_rnn_cell_forward` (float32 copies included), with the nine GRU "
+        "parameters.",
+        lambda hidden: cell_cases("gru_cell_forward", GRU_KEYS, hidden, float32=True),
+        ("x", "h_prev", "params"),
+        (Out("h", ("N", "H")), Out("cache", kind="cache")),
         mistakes=catalogue.GRU_CELL_FORWARD,
-    )
-
-
-@student_facing
-def check_gru_cell_backward(student_forward, student_backward, hidden=False, part=None):
-    """Check ``gru_cell_backward(dh, cache) -> (dx, dh_prev, grads)``.
-
-    See :mod:`rnncore.grading._backward`: reference comparison (rtol 1e-6,
-    atol 1e-8) and finite differences of the student's forward (relative
-    error below 1e-6).
-
-    Parameters
-    ----------
-    student_forward : callable
-        The student's ``gru_cell_forward``.
-    student_backward : callable
-        The student's ``gru_cell_backward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values", "gradcheck", "gradients"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_backward(
-        GRU_CELL,
-        student_forward,
-        student_backward,
-        cell_cases("gru_cell_backward", GRU_KEYS, hidden),
-        part=part,
+        float32=True,
+    ),
+    Spec(
+        "gru_cell_backward",
+        "(dx, dh_prev, grads)",
+        "Runs on the cells' cases (float64 only) with random upstream gradients ``dh``; see "
+        ":mod:`rnncore.grading._backward`.",
+        lambda hidden: cell_cases("gru_cell_backward", GRU_KEYS, hidden),
         mistakes=catalogue.GRU_CELL_BACKWARD,
+        pair=GRU_CELL,
         forward_mistakes=catalogue.GRU_CELL_FORWARD,
-    )
+    ),
+)
+
+check_gru_cell_forward, check_gru_cell_backward = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

@@ -9,12 +9,19 @@ the student's code runs, so the notebook provides its own plain-NumPy
 
 from __future__ import annotations
 
-from ._cases import RNN_KEYS, SEQ_SIZES, SEQ_SIZES_HIDDEN, Case, label, params_for, rng_for
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._cases import (
+    RNN_KEYS,
+    SEQ_SIZES,
+    SEQ_SIZES_HIDDEN,
+    Case,
+    label,
+    params_for,
+    rng_for,
+    with_variants,
+)
+from ._driver import Out, reference
+from ._table import Spec, build
 from .mistakes import ex08_bidirectional_deep as catalogue
-
-__all__ = ["check_bidirectional_rnn_forward", "check_stacked_rnn_forward"]
 
 
 def _prefixed(prefix, params):
@@ -22,6 +29,11 @@ def _prefixed(prefix, params):
 
 
 def _bidirectional_cases(hidden):
+    cases = list(_draw_bidirectional(hidden))
+    return with_variants(cases, (0, len(SEQ_SIZES)), float32=True)  # X's dtype comes back
+
+
+def _draw_bidirectional(hidden):
     rng = rng_for("bidirectional_rnn_forward", hidden)
     for T, N, D, H in SEQ_SIZES + (SEQ_SIZES_HIDDEN if hidden else ()):
         params = {
@@ -29,38 +41,6 @@ def _bidirectional_cases(hidden):
             **_prefixed("bwd.", params_for(RNN_KEYS, D, H, rng)),
         }
         yield Case((rng.normal(size=(T, N, D)), params), label(T=T, N=N, D=D, H=H), {})
-
-
-@student_facing
-def check_bidirectional_rnn_forward(student_fn, hidden=False, part=None):
-    """Check ``bidirectional_rnn_forward(X, params) -> H`` of shape (T, N, 2H).
-
-    ``H[..., :H]`` is the forward direction, ``H[..., H:]`` the backward one,
-    both aligned with X in time. Cases: the sizes of :func:`check_rnn_forward`.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``bidirectional_rnn_forward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "bidirectional_rnn_forward",
-        student_fn,
-        _bidirectional_cases(hidden),
-        arg_names=("X", "params"),
-        outs=(Out("H", ("T", "N", "2H")),),
-        expected_fn=lambda X, p: reference("bidirectional_forward", X, p, cell="rnn")[0],
-        part=part,
-        mistakes=catalogue.BIDIRECTIONAL_RNN_FORWARD,
-    )
 
 
 def _stacked_cases(hidden):
@@ -78,35 +58,35 @@ def _stacked_cases(hidden):
         )
 
 
-@student_facing
-def check_stacked_rnn_forward(student_fn, hidden=False, part=None):
-    """Check ``stacked_rnn_forward(X, params, num_layers) -> H_top`` of shape (T, N, H).
-
-    Parameters are ``layer<l>.W_xh`` etc.; layer 0's ``W_xh`` is (D, H), the
-    others' (H, H). Cases (T, N, D, H, num_layers) = (4, 3, 4, 5, 3),
-    (1, 2, 3, 4, 2), (5, 1, 3, 3, 1); hidden adds (9, 4, 5, 6, 3),
-    (1, 1, 1, 1, 2) and (12, 2, 3, 4, 4).
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``stacked_rnn_forward``.
-    hidden : bool
-        Run the larger hidden cases too.
-    part : {None, "shapes", "values"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
+CHECKS = (
+    Spec(
+        "bidirectional_rnn_forward",
+        "H (T, N, 2H)",
+        "``H[..., :H]`` is the forward direction, ``H[..., H:]`` the backward one, both "
+        "aligned with X in time, in X's dtype, as ``rnncore.bidirectional_forward(..., "
+        'cell="rnn")``. Cases: the sizes of :func:`check_rnn_forward`, the first (and on '
+        "hidden runs the first hidden one) again as float32.",
+        _bidirectional_cases,
+        ("X", "params"),
+        (Out("H", ("T", "N", "2H")),),
+        lambda X, p: reference("bidirectional_forward", X, p, cell="rnn")[0],
+        catalogue.BIDIRECTIONAL_RNN_FORWARD,
+        float32=True,
+    ),
+    Spec(
         "stacked_rnn_forward",
-        student_fn,
-        _stacked_cases(hidden),
-        arg_names=("X", "params", "num_layers"),
-        outs=(Out("H_top", ("T", "N", "H")),),
-        expected_fn=lambda X, p, L: reference("stacked_forward", X, p, cell="rnn", num_layers=L)[0],
-        part=part,
-        mistakes=catalogue.STACKED_RNN_FORWARD,
-    )
+        "H_top (T, N, H)",
+        "Parameters are ``layer<l>.W_xh`` etc.; layer 0's ``W_xh`` is (D, H), the others' "
+        '(H, H); as ``rnncore.stacked_forward(..., cell="rnn")``. Cases (T, N, D, H, '
+        "num_layers) = (4, 3, 4, 5, 3), (1, 2, 3, 4, 2), (5, 1, 3, 3, 1); hidden adds "
+        "(9, 4, 5, 6, 3), (1, 1, 1, 1, 2) and (12, 2, 3, 4, 4).",
+        _stacked_cases,
+        ("X", "params", "num_layers"),
+        (Out("H_top", ("T", "N", "H")),),
+        lambda X, p, L: reference("stacked_forward", X, p, cell="rnn", num_layers=L)[0],
+        catalogue.STACKED_RNN_FORWARD,
+    ),
+)
+
+check_bidirectional_rnn_forward, check_stacked_rnn_forward = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

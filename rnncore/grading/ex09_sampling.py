@@ -14,12 +14,10 @@ import inspect
 import numpy as np
 
 from .. import __all__ as _PUBLIC
-from ._cases import Case, label, rng_for
-from ._driver import Out, check_function, reference
-from ._harness import student_facing
+from ._cases import Case, label, rng_for, with_variants
+from ._driver import Out, reference
+from ._table import Spec, build
 from .mistakes import ex09_sampling as catalogue
-
-__all__ = ["check_softmax_with_temperature", "check_sample_next", "check_sample_text"]
 
 # The vocabulary's own methods stay usable inside sample_text; everything else is refused:
 # rnncore's public functions and the model answers of this catalogue.
@@ -40,73 +38,6 @@ def _temperature_cases(hidden, draws):
             extra = {"part": "stability"}
         args = (logits, temperature, np.random.default_rng(int(rng.integers(2**31))))
         yield Case(args if draws else args[:2], label(V=V, temperature=temperature), extra)
-
-
-@student_facing
-def check_softmax_with_temperature(student_fn, hidden=False, part=None):
-    """Check ``softmax_with_temperature(logits, temperature) -> probs`` for logits (V,).
-
-    Cases: eight logit vectors (V from 1 to 12) with temperatures 0.1 to 5,
-    one with logits of about ±100 at temperature 0.1 (part ``"stability"``);
-    hidden adds three more. Tolerances rtol 1e-6, atol 1e-8.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``softmax_with_temperature``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values", "stability"}
-        Which property to grade (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "softmax_with_temperature",
-        student_fn,
-        _temperature_cases(hidden, False),
-        arg_names=("logits", "temperature"),
-        outs=(Out("probs", ("V",)),),
-        expected_fn=lambda z, T: reference("softmax_with_temperature", z, T),
-        part=part,
-        allowed=("shapes", "values", "stability"),
-        mistakes=catalogue.SOFTMAX_WITH_TEMPERATURE,
-    )
-
-
-@student_facing
-def check_sample_next(student_fn, hidden=False, part=None):
-    """Check ``sample_next(logits, temperature, rng) -> token_id`` (an int).
-
-    On each case the student's function and ``rnncore.sample_next`` get
-    generators in the same state and must draw the same id.
-
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``sample_next``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values"}
-        ``"shapes"``: returns an int; ``"values"``: the same draw (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "sample_next",
-        student_fn,
-        _temperature_cases(hidden, True),
-        arg_names=("logits", "temperature", "rng"),
-        outs=(Out("token_id", kind="int"),),
-        expected_fn=lambda z, T, rng: reference("sample_next", z, T, rng),
-        part=part,
-        mistakes=catalogue.SAMPLE_NEXT,
-        keep=("rng",),
-    )
 
 
 def _char_model(V, H, rng):
@@ -168,43 +99,67 @@ def _text_cases(hidden):
                          f"sure to write {''.join(script)!r})", {"part": "stopping"})  # fmt: skip
 
 
-@student_facing
-def check_sample_text(student_fn, hidden=False, part=None):
-    """Check ``sample_text(step_fn, vocab, prompt, max_len, temperature, rng) -> text``.
+def _softmax_cases(hidden):
+    cases = list(_temperature_cases(hidden, False))
+    return with_variants(cases, (0, 8) if hidden else (0,), float32=True)  # dtype comes back
 
-    The text is the prompt followed by the sampled characters, without
-    ``<eos>``; generation stops at ``<eos>`` or after ``max_len`` new
-    characters (see ``rnncore.sample_text``). Cases: prompts '', 'c', 'ab',
-    'gad', 'e' with max_len 1 to 20 and temperatures 0.5 to 2, and four
-    scripted models (part ``"stopping"``); hidden adds five more runs.
 
-    Parameters
-    ----------
-    student_fn : callable
-        The student's ``sample_text``.
-    hidden : bool
-        Run the hidden cases too.
-    part : {None, "shapes", "values", "stopping"}
-        ``"shapes"``: returns a str; ``"values"``: the same text as the
-        reference from the same generator; ``"stopping"``: models that are
-        sure of every next token, so only the prompt handling and the stops
-        (at ``<eos>``, after ``max_len``) matter (None: all).
-
-    Returns
-    -------
-    None
-    """
-    check_function(
-        "sample_text",
-        student_fn,
-        _text_cases(hidden),
-        arg_names=("step_fn", "vocab", "prompt", "max_len", "temperature", "rng"),
-        outs=(Out("text", kind="str"),),
-        expected_fn=lambda *args: reference("sample_text", *args),
-        part=part,
-        allowed=("shapes", "values", "stopping"),
-        mistakes=catalogue.SAMPLE_TEXT,
-        refuse=REFUSE_BUT_VOCAB,
-        allow_files=("vocab.py",),
+CHECKS = (
+    Spec(
+        "softmax_with_temperature",
+        "probs",
+        "For logits (V,), in the logits' dtype. Cases: eight logit vectors (V from 1 to 12) "
+        "with temperatures 0.1 to 5, one with logits of about ±100 at temperature 0.1 (part "
+        '``"stability"``), and the first as float32; hidden adds three more, the first of '
+        "them as float32 too.",
+        _softmax_cases,
+        ("logits", "temperature"),
+        (Out("probs", ("V",)),),
+        lambda z, T: reference("softmax_with_temperature", z, T),
+        catalogue.SOFTMAX_WITH_TEMPERATURE,
+        parts=("shapes", "values", "stability"),
+        float32=True,
+    ),
+    Spec(
+        "sample_next",
+        "token_id",
+        "On each case the student's function and ``rnncore.sample_next`` get generators in "
+        "the same state and must draw the same id (an int). Cases: those of "
+        ":func:`check_softmax_with_temperature` with a generator each.",
+        lambda hidden: _temperature_cases(hidden, True),
+        ("logits", "temperature", "rng"),
+        (Out("token_id", kind="int"),),
+        lambda z, T, rng: reference("sample_next", z, T, rng),
+        catalogue.SAMPLE_NEXT,
+        part_text={"shapes": "returns an int", "values": "the same draw as the reference"},
         keep=("rng",),
-    )
+    ),
+    Spec(
+        "sample_text",
+        "text",
+        "The text is the prompt followed by the sampled characters, without ``<eos>``; "
+        "generation stops at ``<eos>`` or after ``max_len`` new characters (see "
+        "``rnncore.sample_text``). Cases: prompts '', 'c', 'ab', 'gad', 'e' with max_len 1 to 20 "
+        'and temperatures 0.5 to 2, and five scripted models (part ``"stopping"``); hidden '
+        "adds five more runs.",
+        _text_cases,
+        ("step_fn", "vocab", "prompt", "max_len", "temperature", "rng"),
+        (Out("text", kind="str"),),
+        lambda *args: reference("sample_text", *args),
+        catalogue.SAMPLE_TEXT,
+        parts=("shapes", "values", "stopping"),
+        part_text={
+            "shapes": "returns a str",
+            "values": "the same text as the reference from the same generator",
+            "stopping": "models that are sure of every next token, so only the prompt "
+            "handling and the stops (at ``<eos>``, after ``max_len``) matter",
+        },
+        refuse=REFUSE_BUT_VOCAB,
+        refuse_text="every rnncore function but the methods of ``vocab``",
+        keep=("rng",),
+        allow_files=("vocab.py",),
+    ),
+)
+
+check_softmax_with_temperature, check_sample_next, check_sample_text = build(__name__, CHECKS)
+__all__ = [f"check_{spec.name}" for spec in CHECKS]

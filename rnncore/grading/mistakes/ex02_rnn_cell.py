@@ -21,9 +21,15 @@ def solution_rnn_cell_forward(x, h_prev, params):
     return h, (x, h_prev, h, params["W_xh"], params["W_hh"])
 
 
+def _start(X, h0, params):
+    """h0, or a state of zeros in X's dtype when h0 is None."""
+    guard("_start")
+    return np.zeros((X.shape[1], params["W_hh"].shape[0]), X.dtype) if h0 is None else h0
+
+
 def solution_rnn_forward(X, h0, params):
     guard("solution_rnn_forward")
-    H, h, caches = [], h0, []
+    H, h, caches = [], _start(X, h0, params), []
     for x in X:  # one step per time step, the state carried over
         h, cache = solution_rnn_cell_forward(x, h, params)
         H.append(h)
@@ -84,12 +90,13 @@ RNN_CELL_FORWARD = (
 
 def state_not_carried(X, h0, params):
     guard("state_not_carried")
+    h0 = _start(X, h0, params)
     return np.stack([_cell(x, h0, params) for x in X]), None
 
 
 def stores_previous_state(X, h0, params):
     guard("stores_previous_state")
-    H, h = [], h0
+    H, h = [], _start(X, h0, params)
     for x in X:
         H.append(h)  # stored before the update: off by one step
         h = _cell(x, h, params)
@@ -104,12 +111,12 @@ def reversed_outputs(X, h0, params):
 
 def ignores_h0(X, h0, params):
     guard("ignores_h0")
-    return solution_rnn_forward(X, np.zeros_like(h0), params)[0], None
+    return solution_rnn_forward(X, np.zeros_like(_start(X, h0, params)), params)[0], None
 
 
 def sigmoid_sequence(X, h0, params):
     guard("sigmoid_sequence")
-    H, h = [], h0
+    H, h = [], _start(X, h0, params)
     for x in X:
         h = _cell(x, h, params, _sigmoid)
         H.append(h)

@@ -141,7 +141,7 @@ def _norms(
     X, h0, p, dtanh=lambda h: 1 - h**2, transpose=True, shift=0, per_sequence=False, recurse=True
 ):
     guard("_norms")
-    H, h = [], h0
+    H, h = [], np.zeros((X.shape[1], p["W_hh"].shape[0]), X.dtype) if h0 is None else h0
     for x in X:
         h = np.tanh(x @ p["W_xh"] + h @ p["W_hh"] + p["b_h"])  # (N, H)
         H.append(h)

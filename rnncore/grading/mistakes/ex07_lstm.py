@@ -99,6 +99,11 @@ def _lstm_back(
     do_tanh=True,
     dsig=lambda s: s * (1 - s),
     average=False,
+    from_h=True,
+    dc_prev_upstream=False,
+    dtanh=lambda t: 1 - t**2,
+    df_from_c=False,
+    dsig_o=None,
 ):
     guard("_lstm_back")
     x, h_prev, c_prev, i, f, o, c_tilde, tanh_c, p = (
@@ -106,12 +111,14 @@ def _lstm_back(
     )
     cell = np.arctanh(np.clip(tanh_c, -1 + 1e-15, 1 - 1e-15))
     do = dh * (tanh_c if do_tanh else cell)  # (N, H)
-    dc_total = dh * o * ((1 - tanh_c**2) if dtanh_c else 1) + (dc if add_dc else 0)  # (N, H)
-    dc_prev = dc_total * f if through_f else dc_total
+    from_h_path = dh * o * (dtanh(tanh_c) if dtanh_c else 1)  # (N, H): h = o ⊙ tanh(c)
+    dc_total = (from_h_path if from_h else 0) + (dc if add_dc else 0)  # (N, H)
+    dc_prev = (dc if dc_prev_upstream else dc_total) * (f if through_f else 1)
+    new_c = f * c_prev + i * c_tilde  # (N, H)
     da = {
         "i": dc_total * c_tilde * dsig(i),
-        "f": dc_total * c_prev * dsig(f),
-        "o": do * dsig(o),
+        "f": dc_total * (new_c if df_from_c else c_prev) * dsig(f),
+        "o": do * (dsig_o or dsig)(o),
         "c": dc_total * i * (1 - c_tilde**2),
     }
     dx = sum(da[g] @ p[f"W_x{g}"].T for g in "ifoc")  # (N, D)
@@ -160,4 +167,31 @@ LSTM_CELL_BACKWARD = (
         "σ' written as σ; the derivative of the sigmoid is σ (1 − σ)", 7, _pair(dsig=lambda s: s)
     ),
     Mistake("bias gradients averaged over the batch instead of summed", 7, _pair(average=True)),
+    Mistake(
+        "the gradient from h (dh ⊙ o ⊙ (1 − tanh²(c))) not added to dc: the cell state feeds "
+        "h too, so its gradient is that plus the dc from the next step",
+        7,
+        _pair(from_h=False),
+    ),
+    Mistake(
+        "dc_prev = dc ⊙ f with the upstream dc only; it is the total cell gradient (dc plus the "
+        "path through tanh(c) from h) times f",
+        7,
+        _pair(dc_prev_upstream=True),
+    ),
+    Mistake(
+        "1 − tanh(c) used for the derivative of tanh(c); it is 1 − tanh²(c)",
+        7,
+        _pair(dtanh=lambda t: 1 - t),
+    ),
+    Mistake(
+        "df computed from the new cell state c; c = f ⊙ c_prev + ..., so df = dc ⊙ c_prev",
+        7,
+        _pair(df_from_c=True),
+    ),
+    Mistake(
+        "σ' written as σ on the output gate; the derivative of the sigmoid is σ (1 − σ)",
+        7,
+        _pair(dsig_o=lambda s: s),
+    ),
 )

@@ -16,7 +16,7 @@ __all__: list[str] = []
 def _rnn(X, p, prefix="", h0=None):
     guard("_rnn")
     W_xh, W_hh, b_h = (p[prefix + k] for k in ("W_xh", "W_hh", "b_h"))
-    h = np.zeros((X.shape[1], W_hh.shape[0])) if h0 is None else h0
+    h = np.zeros((X.shape[1], W_hh.shape[0]), X.dtype) if h0 is None else h0
     H = []
     for x in X:
         h = np.tanh(x @ W_xh + h @ W_hh + b_h)  # (N, H)

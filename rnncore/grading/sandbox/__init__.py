@@ -2,7 +2,7 @@
 
 * :mod:`.wire` — the message format: data only (``.npy`` bytes, plain
   containers), checked before anything is allocated; never a pickle.
-* :mod:`.runtime` — the program inside the sandbox, running the student's
+* ``runtime.py`` — the program inside the sandbox, running the student's
   notebook cells and answering calls (standard library and NumPy only).
 * :mod:`.bwrap` — the walls: the bubblewrap command line and its limits.
 * :mod:`.session` — the grader's side: :class:`~.session.Sandbox` and the

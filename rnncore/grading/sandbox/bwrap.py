@@ -81,7 +81,7 @@ def _problem(_override) -> str | None:
         return (
             f"{', '.join(missing)} not found (Debian/Ubuntu: apt-get install bubblewrap util-linux)"
         )
-    probe = command([sys.executable, "-I", "-c", "import numpy"], uid=None)
+    probe = command([python_command(), "-I", "-c", "import numpy"], uid=None)
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -146,14 +146,15 @@ def command(argv, *, uid: int | None, limits: Limits | None = None, deny=()) -> 
                 made.add(parent)
         args += ["--ro-bind", host, inside]
 
+    # the private /tmp first, so that a Python installed under /tmp is bound on top of it
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     for root in _python_roots():
         bind(root, root)
     bind(str(RUNTIME_DIR), f"{INSIDE}/sandbox")
     if EXPLAIN_FILE.exists():
         args += ["--ro-bind", str(EXPLAIN_FILE), f"{INSIDE}/explain.py"]
     args += _masks(bound, [*default_deny(), *deny])
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
     args += ["--hostname", "rnnbook-sandbox"]
     args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv"]
@@ -198,9 +199,21 @@ def command(argv, *, uid: int | None, limits: Limits | None = None, deny=()) -> 
     return args + list(argv)
 
 
+def python_command() -> str:
+    """The grader's interpreter by a path the sandbox binds.
+
+    ``sys.executable`` may run through a linked folder (a ``.venv`` that is a symlink), which
+    the sandbox does not show; the same file inside the venv's real folder keeps the venv.
+    """
+    inside_venv = os.path.join(
+        os.path.realpath(sys.prefix), "bin", os.path.basename(sys.executable)
+    )
+    return inside_venv if os.access(inside_venv, os.X_OK) else os.path.realpath(sys.executable)
+
+
 def runtime_argv(in_fd: int, out_fd: int) -> list[str]:
     """The runtime's command inside the sandbox (the same interpreter as the grader's)."""
-    return [sys.executable, "-I", f"{INSIDE}/sandbox/runtime.py", str(in_fd), str(out_fd)]
+    return [python_command(), "-I", f"{INSIDE}/sandbox/runtime.py", str(in_fd), str(out_fd)]
 
 
 class UidSlot:

@@ -1,7 +1,7 @@
 """The grader's side of a sandbox: start it, run a notebook's cells in it, call its functions.
 
 :class:`Sandbox` owns one sandboxed process (:mod:`.bwrap`) running
-:mod:`.runtime`. :meth:`Sandbox.run_cell` executes one of the student's code
+``runtime.py``. :meth:`Sandbox.run_cell` executes one of the student's code
 cells there; :meth:`Sandbox.function` returns a :class:`RemoteFunction`, a
 callable that the checks of :mod:`rnncore.grading` use like the student's own
 function. Arguments go in and results come back as data (:mod:`.wire`); an
@@ -99,6 +99,13 @@ class Sandbox:
 
     # -- process ---------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the sandboxed process and wait until it is ready."""
+        if self.proc is None:
+            self.spawn()
+        self._ready()
+
+    def spawn(self) -> None:
+        """Start the sandboxed process without waiting for it (it starts while we work)."""
         if not self.unsafe and (why := bwrap.problem()):
             raise SandboxUnavailable(why)
         to_child, from_parent = os.pipe()
@@ -140,7 +147,17 @@ class Sandbox:
         os.set_blocking(self._out, False)
         self.reader = wire.FrameReader(self._in, limit=REPLY_BYTES)
         self.exposed.clear()
-        header, _ = self._wait(time.monotonic() + self.limits.setup_seconds, "start")
+        self._waiting_ready = True
+
+    def _ready(self) -> None:
+        if not getattr(self, "_waiting_ready", False):
+            return
+        self._waiting_ready = False
+        try:
+            header, _ = self._wait(time.monotonic() + self.limits.setup_seconds, "start")
+        except (TimeoutError, EOFError, wire.WireError):
+            self.kill()
+            raise SandboxLimit("the grading sandbox did not start") from None
         if header.get("op") != "ready":
             self.kill()
             raise SandboxLimit("the grading sandbox did not start")
@@ -301,6 +318,7 @@ class Sandbox:
         if self.broken:
             raise SandboxLimit(self.broken)
         if self.alive():
+            self._ready()  # spawned ahead of time
             return
         self.start()
         started = time.monotonic()
@@ -346,6 +364,7 @@ class Sandbox:
         }
 
     def function(self, name: str) -> RemoteFunction:
+        """The student's function ``name`` as a callable the checks can use."""
         return RemoteFunction(self, name)
 
     def value(self, name: str):
