@@ -10,7 +10,10 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv book build serve test test-fast exercises grade similarity bench lint clean
+HUB_PORT ?= 8000
+HUB_DIR := deploy/jupyterhub
+
+.PHONY: help venv book build serve test test-fast exercises grade similarity bench lint clean hub hub-demo
 
 help:
 	@echo "make book       set up, build the website and serve it on http://127.0.0.1:$(PORT)"
@@ -19,6 +22,8 @@ help:
 	@echo "make grade ASSIGNMENT=ex02_rnn_cell   autograde all collected submissions (sandboxed, all cores)"
 	@echo "make similarity ASSIGNMENT=ex04_bptt   report copied answers (reports/similarity_*.html)"
 	@echo "make bench      speed of rnncore against PyTorch and the machine's SGEMM"
+	@echo "make hub        (root) the course's JupyterHub on http://127.0.0.1:$(HUB_PORT), PostgreSQL gradebook"
+	@echo "make hub-demo   accounts instructor, student1..3 on the running hub; prints their passwords"
 
 # The virtual environment is rebuilt whenever requirements.txt or pyproject.toml change.
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -64,6 +69,17 @@ similarity: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_sequences.py
+
+# The class's JupyterHub (deploy/jupyterhub/README.md): the proxy is pinned in its package-lock.json
+$(HUB_DIR)/node_modules/.bin/configurable-http-proxy: $(HUB_DIR)/package.json $(HUB_DIR)/package-lock.json
+	cd $(HUB_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+hub: venv $(HUB_DIR)/node_modules/.bin/configurable-http-proxy
+	$(BIN)/python $(HUB_DIR)/hubctl.py serve --port $(HUB_PORT)
+
+hub-demo: venv
+	$(BIN)/python $(HUB_DIR)/hubctl.py demo --port $(HUB_PORT)
 
 lint: venv
 	$(BIN)/ruff check rnncore tests benchmarks

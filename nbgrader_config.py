@@ -36,11 +36,17 @@ c.CourseDirectory.course_id = "rnnbook"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Gradebook: SQLite at <root>/gradebook.db (nbgrader's default, set here to say so). Several
-# `nbgrader autograde` processes for different students may share it (scripts/grade_all.py).
-# For a large course with several graders use PostgreSQL instead (needs `psycopg2`):
-#     c.CourseDirectory.db_url = "postgresql://nbgrader:PASSWORD@dbhost:5432/rnnbook"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+# Gradebook: SQLite at <root>/gradebook.db by default (one machine, one grader; several
+# `nbgrader autograde` processes for different students may share it). With the hub or several
+# graders it is PostgreSQL, named from outside the repository so no password is ever committed:
+#     RNNBOOK_DB_URL=postgresql+psycopg://nbgrader:PASSWORD@dbhost:5432/rnnbook
+# or RNNBOOK_DB_URL_FILE=<a file, mode 600, holding that URL> (deploy/jupyterhub writes one).
+_db_url_file = os.environ.get("RNNBOOK_DB_URL_FILE")
+c.CourseDirectory.db_url = (
+    os.environ.get("RNNBOOK_DB_URL")
+    or (open(_db_url_file).read().strip() if _db_url_file else "")
+    or "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+)
 
 # The exchange students fetch from and submit to. On a shared server leave the default (it
 # must exist and be world-writable); RNNBOOK_EXCHANGE points elsewhere (the tests use a tmp dir).

@@ -4,6 +4,8 @@ instructor: generate_assignment -> release_assignment
 students (each with their own HOME): fetch_assignment -> fill in answers -> submit
 instructor: collect -> autograde -> generate_feedback -> release_feedback -> export
 students: fetch_feedback
+
+Runs twice: on nbgrader's SQLite gradebook and on a PostgreSQL one (``tests/_postgres.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from _course_helpers import (
     source_notebook,
     telling_hidden_lines,
 )
+from _postgres import gradebook_url, postgres_cluster  # noqa: F401 (fixtures)
 
 from scripts.course import nbgrader, nbgrader_env
 from scripts.grade_all import gradebook_scores
@@ -56,11 +59,17 @@ def student_env(tmp_path, name, exchange):
     return home / "work", env
 
 
-def test_release_fetch_submit_collect_autograde_feedback_export(tmp_path):
+def test_release_fetch_submit_collect_autograde_feedback_export(
+    tmp_path,
+    gradebook_url,  # noqa: F811 (the fixture)
+    monkeypatch,
+):
     course = make_course(tmp_path / "course", [A])
     exchange = tmp_path / "exchange"
     exchange.mkdir()
     os.chmod(exchange, 0o777)
+    if gradebook_url:  # the course's config reads it; so does gradebook_scores below
+        monkeypatch.setenv("RNNBOOK_DB_URL", gradebook_url)
     instructor = nbgrader_env({"RNNBOOK_EXCHANGE": str(exchange)})
 
     committed = json.loads((ROOT / "exercises" / A / f"{A}.ipynb").read_text())
@@ -96,6 +105,7 @@ def test_release_fetch_submit_collect_autograde_feedback_export(tmp_path):
         for gid, c in graded_cells(source_notebook(A)).items()
     }
     recorded = gradebook_scores(course, A)
+    assert (course / "gradebook.db").exists() == (gradebook_url is None)
     assert recorded["ada"] == full
     assert recorded["bob"] == {
         gid: (full[gid] if gid.startswith("rnn_cell_forward") else 0.0) for gid in full
