@@ -241,7 +241,7 @@ def export_canvas(hub, dest: Path) -> list[list[str]]:
             *[f"{k}={v}" for k, v in env.items()],
             str(hub.venv / "bin" / "nbgrader"),
             "export",
-            "--exporter=scripts.lms_export.CanvasExporter",
+            "--exporter=rnncore.grading.lms_export.CanvasExporter",
             f"--to={out}",
         ],
         cwd=f"/home/{hub.instructor}/{COURSE}",

@@ -1,4 +1,4 @@
-"""Grades out to an LMS: ``nbgrader export`` with the plugins of ``scripts/lms_export.py``.
+"""Grades out to an LMS: ``nbgrader export`` with the plugins of ``rnncore/grading/lms_export.py``.
 
 A course copy with ex02 due at a fixed time and nbgrader's own late rule
 (``LateSubmissionPlugin.penalty_method = "zero"``): ada hands in the model answers on time,
@@ -17,8 +17,8 @@ import pytest
 from _course_helpers import filled_in, graded_cells, make_course, source_notebook, submit
 from _postgres import new_database, postgres_cluster  # noqa: F401 (fixture)
 
+from rnncore.grading.lms_export import ASSIGNMENT_COLUMNS, CANVAS_IDENTITY
 from scripts.course import nbgrader, nbgrader_env
-from scripts.lms_export import ASSIGNMENT_COLUMNS, CANVAS_IDENTITY
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_canvas_csv_has_the_header_points_possible_and_penalised_scores(graded, 
     nbgrader(
         [
             "export",
-            "--exporter=scripts.lms_export.CanvasExporter",
+            "--exporter=rnncore.grading.lms_export.CanvasExporter",
             f"--to={dest}",
             '--CanvasExporter.assignment_ids={"ex02_rnn_cell": "4711"}',
             "--CanvasExporter.section=RNN 2026",
@@ -87,7 +87,7 @@ def test_per_assignment_csv_shows_raw_score_penalty_and_score(graded, tmp_path):
     course, env = graded
     folder = tmp_path / "grades"
     nbgrader(
-        ["export", "--exporter=scripts.lms_export.AssignmentCsvExporter", f"--to={folder}"],
+        ["export", "--exporter=rnncore.grading.lms_export.AssignmentCsvExporter", f"--to={folder}"],
         cwd=course,
         env=env,
     )
@@ -120,7 +120,7 @@ def test_an_unknown_assignment_is_an_error_naming_it(graded, tmp_path):
     proc = nbgrader(
         [
             "export",
-            "--exporter=scripts.lms_export.CanvasExporter",
+            "--exporter=rnncore.grading.lms_export.CanvasExporter",
             f"--to={tmp_path / 'x.csv'}",
             "--assignment=ex99_nothing",
         ],
@@ -129,3 +129,32 @@ def test_an_unknown_assignment_is_an_error_naming_it(graded, tmp_path):
         check=False,
     )
     assert proc.returncode != 0 and "ex99_nothing" in proc.stdout + proc.stderr
+
+
+def test_an_export_refuses_grades_whose_seal_does_not_match(graded, tmp_path):
+    """A score changed in the gradebook after grading stops the export (issue 9's seals)."""
+    from nbgrader.api import Gradebook
+
+    course, env = graded
+    db_url = env.get("RNNBOOK_DB_URL") or f"sqlite:///{course / 'gradebook.db'}"
+
+    def shift(delta):
+        with Gradebook(db_url) as gb:
+            for notebook in gb.find_submission(A, "ada").notebooks:
+                for grade in notebook.grades:
+                    if grade.auto_score is not None:
+                        grade.auto_score += delta
+            gb.db.commit()
+
+    shift(-1.0)  # ada's full marks, one point less behind the grader's back
+    try:
+        done = nbgrader(
+            ["export", "--exporter=rnncore.grading.lms_export.AssignmentCsvExporter",
+             f"--to={tmp_path / 'grades'}"],
+            cwd=course, env=env, check=False,
+        )  # fmt: skip
+        assert done.returncode != 0
+        assert "not exporting" in done.stdout + done.stderr and "ada" in done.stdout + done.stderr
+        assert not (tmp_path / "grades").exists()
+    finally:
+        shift(+1.0)

@@ -1,6 +1,6 @@
 """Grades out of nbgrader's gradebook in the files learning-management systems import.
 
-Two nbgrader export plugins (``nbgrader export --exporter=scripts.lms_export.<Class>``):
+Two nbgrader export plugins (``nbgrader export --exporter=rnncore.grading.lms_export.<Class>``):
 
 ``CanvasExporter``
     Canvas's gradebook CSV: ``Student, ID, SIS User ID, SIS Login ID, Section``, then one
@@ -49,6 +49,30 @@ class _GradebookExporter(ExportPlugin):
             raise ValueError(f"assignment(s) {sorted(missing)} are not in the gradebook")
         return sorted(found, key=lambda a: (a.duedate is None, a.duedate, a.name))
 
+    def check_seals(self, assignments) -> None:
+        """Refuse to export while a graded submission's seal does not match the gradebook.
+
+        The seals are those of :mod:`rnncore.grading.seal`: a score changed in the
+        gradebook after grading, or a submission never graded by the trusted grader, stops
+        the export with the list, as ``make grade`` does.
+        """
+        from .batch import check_grades
+
+        course = Path(self.parent.coursedir.root)
+        problems = [
+            f"{assignment.name}/{checked.student}: {checked.problem}"
+            for assignment in assignments
+            for checked in check_grades(
+                course, assignment.name, [s.student.id for s in assignment.submissions]
+            )
+            if checked.problem
+        ]
+        if problems:
+            raise RuntimeError(
+                "not exporting: these grades cannot be trusted (regrade with `make grade`):\n  "
+                + "\n  ".join(problems)
+            )
+
     def chosen_students(self, gradebook: Gradebook) -> list:
         wanted = [str(s) for s in self.student]
         return [s for s in gradebook.students if not wanted or s.id in wanted]
@@ -84,6 +108,7 @@ class CanvasExporter(_GradebookExporter):
     def export(self, gradebook: Gradebook) -> None:
         dest = Path(self.to or "canvas_grades.csv")
         assignments = self.chosen_assignments(gradebook)
+        self.check_seals(assignments)
         self.log.info("Exporting Canvas grades of %d assignment(s) to %s", len(assignments), dest)
         with open(dest, "w", newline="") as f:
             out = csv.writer(f)
@@ -114,6 +139,7 @@ class AssignmentCsvExporter(_GradebookExporter):
 
     def export(self, gradebook: Gradebook) -> None:
         folder = Path(self.to or "grades")
+        self.check_seals(self.chosen_assignments(gradebook))
         folder.mkdir(parents=True, exist_ok=True)
         for assignment in self.chosen_assignments(gradebook):
             dest = folder / f"{assignment.name}.csv"
