@@ -246,3 +246,32 @@ def test_killing_the_sandbox_leaves_no_process_behind():
         pid = sandbox.proc.pid
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)  # the whole process group is gone
+
+
+def test_the_graders_objects_answer_the_protocols_a_sampler_uses(box):
+    vocab = rnncore.Vocab(list("abc"))
+    define(box, "def use(vocab):\n"
+                "    return (len(vocab), 'a' in vocab, vocab.token_to_idx['b'], vocab.eos,\n"
+                "            vocab.encode(list('ab')).tolist(), vocab.decode([3, 4]))\n")  # fmt: skip
+    length, has_a, b_id, eos, encoded, decoded = box.function("use")(vocab)
+    assert (length, has_a, b_id, eos) == (len(vocab), True, vocab.token_to_idx["b"], vocab.eos)
+    assert encoded == vocab.encode(list("ab")).tolist() and decoded == vocab.decode([3, 4])
+
+
+def test_data_the_notebook_defined_can_be_read_and_a_missing_name_cannot(box):
+    define(box, "import numpy as np\nweights = np.arange(4.0)\nlabel = 'x'\n")
+    assert box.value("weights").tolist() == [0.0, 1.0, 2.0, 3.0] and box.value("label") == "x"
+    with pytest.raises(NameError):
+        box.value("nothing_here")
+
+
+def test_finite_difference_probes_return_the_outputs_at_each_point(box):
+    define(box, "def square(x, params):\n    return (x ** 2 * params['w'],)\n")
+    x, params = np.array([1.0, 2.0]), {"w": np.array([3.0, 3.0])}
+    probes = [(0, None, 1, 2.5), (1, "w", 0, -1.0)]
+    first, second = box.probe("square", [x, params], probes, 1)
+    assert first[0].tolist() == [3.0, 18.75] and second[0].tolist() == [-1.0, 12.0]
+    assert x.tolist() == [1.0, 2.0] and params["w"].tolist() == [3.0, 3.0]  # the point stays
+    define(box, "def broken(x, params):\n    raise ValueError('no')\n")
+    with pytest.raises(StudentRaised, match="no"):
+        box.probe("broken", [x, params], probes, 1)
