@@ -250,9 +250,12 @@ def test_killing_the_sandbox_leaves_no_process_behind():
 
 def test_the_graders_objects_answer_the_protocols_a_sampler_uses(box):
     vocab = rnncore.Vocab(list("abc"))
-    define(box, "def use(vocab):\n"
-                "    return (len(vocab), 'a' in vocab, vocab.token_to_idx['b'], vocab.eos,\n"
-                "            vocab.encode(list('ab')).tolist(), vocab.decode([3, 4]))\n")  # fmt: skip
+    define(
+        box,
+        "def use(vocab):\n"
+        "    return (len(vocab), 'a' in vocab, vocab.token_to_idx['b'], vocab.eos,\n"
+        "            vocab.encode(list('ab')).tolist(), vocab.decode([3, 4]))\n",
+    )
     length, has_a, b_id, eos, encoded, decoded = box.function("use")(vocab)
     assert (length, has_a, b_id, eos) == (len(vocab), True, vocab.token_to_idx["b"], vocab.eos)
     assert encoded == vocab.encode(list("ab")).tolist() and decoded == vocab.decode([3, 4])
