@@ -187,7 +187,7 @@ def names_vocab(names):
     Returns
     -------
     vocab : rnncore.Vocab
-        Characters ordered by frequency (ties alphabetical) after the reserved tokens.
+        Characters ordered by frequency (ties in code-point order) after the reserved tokens.
     """
     guard("names_vocab")
     from .vocab import Vocab

@@ -96,9 +96,10 @@ def _flatten_tokens(tokens) -> list[str]:
 class Vocab:
     """A numbering of tokens: reserved tokens first, then by descending frequency.
 
-    Ties in frequency are broken alphabetically, so the same text always gives
-    the same numbering. Tokens seen fewer than ``min_freq`` times are left out
-    and encode as ``<unk>``. Taught in chapter 1, One-hot vocabularies.
+    Ties in frequency are broken by code-point order (as ``sorted`` orders
+    strings: "Z" before "a"), so the same text always gives the same numbering.
+    Tokens seen fewer than ``min_freq`` times are left out and encode as
+    ``<unk>``. Taught in chapter 1, One-hot vocabularies.
 
     Parameters
     ----------

@@ -48,7 +48,8 @@ CHECKS = (
         "build_vocab",
         "idx_to_token",
         "Expected: ``<unk>, <eos>, <pad>`` first, then the tokens seen at least ``min_freq`` "
-        "times by descending frequency, ties alphabetical (as ``rnncore.Vocab``), as a list of "
+        "times by descending frequency, ties in code-point order (as ``rnncore.Vocab``), "
+        "as a list of "
         'str. Cases: the characters of "hello world", a short text\'s words with min_freq 1 and '
         "2, an empty list; hidden adds 200 random letters with min_freq 1, 3 and 18.",
         _vocab_cases,

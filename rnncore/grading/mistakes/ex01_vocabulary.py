@@ -46,7 +46,8 @@ BUILD_VOCAB = (
         lambda tokens, min_freq=1: _vocab(tokens, min_freq, lambda t, c: (c[t], t)),
     ),
     Mistake(
-        "ties in frequency kept in order of first appearance; break them alphabetically",
+        "ties in frequency kept in order of first appearance; break them by code-point "
+        "order (sorted)",
         1,
         lambda tokens, min_freq=1: _vocab(tokens, min_freq, lambda t, c: -c[t]),
     ),
