@@ -12,19 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rnncore.grading import EXERCISE_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 
-ASSIGNMENTS = (
-    "ex01_vocabulary",
-    "ex02_rnn_cell",
-    "ex03_softmax_loss",
-    "ex04_bptt",
-    "ex05_clipping",
-    "ex06_gru",
-    "ex07_lstm",
-    "ex08_bidirectional_deep",
-    "ex09_sampling",
-)
+# One list of exercises for the package and the course: rnncore.grading has a module of
+# checks for each, in the book's order.
+ASSIGNMENTS = EXERCISE_NAMES
 
 
 def nbgrader_env(extra: dict[str, str] | None = None) -> dict[str, str]:
