@@ -75,9 +75,9 @@ IRNN_FULL = dict(
     FULL,
     lengths=[50, 100, 150],
     cells=["rnn", "irnn", "lstm"],
-    steps=3000,
+    steps=5000,
     lr_by_cell={"irnn": 1e-3},
-    eval_every=150,
+    eval_every=250,
 )
 IRNN_QUICK = dict(QUICK, cells=["rnn", "irnn", "lstm"], lr_by_cell={"irnn": 1e-3})
 
