@@ -63,7 +63,7 @@ def _check_lm_params(params, where: str) -> tuple[Sizes, int]:
             f"{where}: params must be a dict of named arrays, got {type(params).__name__}"
         )
     sizes = Sizes()
-    tied = "out.W_hq" not in params and "embed.W" in params
+    tied = _is_tied(params)
     for key in ("out.b_q",) if tied else ("out.W_hq", "out.b_q"):
         if key not in params:
             raise ValueError(f"{where}: params is missing {key!r}; make params with init_lm_params")
@@ -90,9 +90,30 @@ def _check_lm_params(params, where: str) -> tuple[Sizes, int]:
     return sizes, num_layers
 
 
-def is_tied(params) -> bool:
-    """True if the model's output layer is its transposed embedding table (no ``out.W_hq``)."""
+def _is_tied(params) -> bool:
     return "out.W_hq" not in params and "embed.W" in params
+
+
+def is_tied(params) -> bool:
+    """True if the model's output layer is its transposed embedding table (no ``out.W_hq``).
+
+    Taught in chapter 10, Training RNNs in practice (weight tying).
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_lm_params`.
+
+    Returns
+    -------
+    bool
+    """
+    guard("is_tied")
+    if not isinstance(params, dict):
+        raise TypeError(
+            f"is_tied: params must be a dict of named arrays, got {type(params).__name__}"
+        )
+    return _is_tied(params)
 
 
 def init_lm_params(
@@ -177,7 +198,7 @@ def init_lm_params(
 
 def _output_weight(params):
     """The (H, V) output matrix: ``out.W_hq``, or the tied embedding transposed."""
-    return params["embed.W"].T if is_tied(params) else params["out.W_hq"]
+    return params["embed.W"].T if _is_tied(params) else params["out.W_hq"]
 
 
 def _lm_forward(ids, params, cell, num_layers, state0):
@@ -192,7 +213,7 @@ def _lm_forward(ids, params, cell, num_layers, state0):
         X, params, cell=cell, num_layers=num_layers, states0=state0
     )  # (T, N, H)
     logits, out_cache = affine_forward(H_top, W_out, params["out.b_q"])  # (T, N, V)
-    return logits, state_T, LMCache(embed_cache, rnn_cache, out_cache, (T, N, V), is_tied(params))
+    return logits, state_T, LMCache(embed_cache, rnn_cache, out_cache, (T, N, V), _is_tied(params))
 
 
 def lm_forward(ids, params, cell, state0=None):

@@ -104,6 +104,8 @@ def test_bad_tying_arguments_are_named():
         init_lm_params(10, 6, rng, embed_size=4, tie_weights=True)
     with pytest.raises(TypeError, match="tie_weights must be True or False"):
         init_lm_params(10, 6, rng, tie_weights="yes")
+    with pytest.raises(TypeError, match="is_tied: params must be a dict"):
+        is_tied([np.zeros((10, 6))])
     tied = init_lm_params(10, 6, rng, cell="rnn", tie_weights=True)
     broken = dict(tied, **{"embed.W": np.zeros((10, 5))})  # table of width 5, layers of width 6
     with pytest.raises(ValueError, match=r"hidden size must equal the embedding size E = 5"):
