@@ -571,6 +571,7 @@ INTERACTIVE_FIGURES = {
         "fig-ch05-gradient-explorer",
         [("slider", 0), ("slider", 1), ("menu", "linear")],
     ),
+    "book/ch10_training_practice": ("fig-ch10-schedules", [("slider", 0)]),
 }
 
 _FIGURE_READY_JS = """
