@@ -141,6 +141,7 @@ def check_backward(
             name=pair.forward,
             arg_names=(*pair.inputs, "params"),
             case=case.label,
+            cache_last=len(pair.outputs) + 1,
         )
         fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
 

@@ -175,6 +175,7 @@ def check_function(
             keep=keep,
             allow_files=allow_files,
             case=case.label,
+            cache_last=len(outs) if outs[-1].kind == "cache" else None,
         )
         history.append((_producer(case), raw))
         with diagnosing(name, history, mistakes, _view(outs), lambda k=k: later(k)):
