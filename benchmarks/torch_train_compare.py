@@ -168,7 +168,7 @@ def train_both(params0, windows, cfg, dtype):
 
 
 def clip_as_rnncore(parameters, max_norm):
-    """rnncore.clip_grad_norm in torch: scale by max_norm / norm (no + 1e-6)."""
+    """rnncore.clip_grad_norm in torch: max_norm / norm, no + 1e-6."""
     grads = [p.grad for p in parameters if p.grad is not None]
     norm = torch.sqrt(sum(torch.sum(g * g) for g in grads))
     if norm > max_norm:
