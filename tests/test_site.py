@@ -506,6 +506,27 @@ def test_nothing_loads_from_the_internet(site_dir):
     assert offenders == [], "resources loaded from the internet:\n" + "\n".join(offenders)
 
 
+STDERR_BLOCK = re.compile(r'<div class="output stderr[^"]*">.*?<pre>(.*?)</pre>', re.DOTALL)
+# stderr_output is "show" for tqdm's bars: a line of a bar ("37%|###  | 37/100 [00:01<...]")
+PROGRESS_LINE = re.compile(r"^\s*(?:[^|]*:\s*)?\d+%\|.*\|.*\[.*\]\s*$|^\s*$")
+
+
+def test_no_page_shows_warnings_or_errors_in_its_outputs(site_dir):
+    """Whatever a chapter writes to stderr is on the page: only progress bars may be there.
+
+    A stale matplotlib font cache once put 21 lines of "findfont: ... not found" under a
+    figure of every chapter; a deprecation warning or a logged error would look the same.
+    """
+    offenders = []
+    for page in _html_files(site_dir):
+        for block in STDERR_BLOCK.findall(page.read_text(encoding="utf-8")):
+            text = re.sub(r"<[^>]+>", "", block)
+            for line in text.replace("\r", "\n").splitlines():
+                if not PROGRESS_LINE.match(line):
+                    offenders.append(f"{page.relative_to(site_dir)}: {line.strip()[:160]}")
+    assert offenders == [], "stderr shown on the site:\n" + "\n".join(offenders[:20])
+
+
 def _launch_links(page: Path) -> list[str]:
     return [
         href
