@@ -27,6 +27,9 @@ to the inputs:
 * RNN over a sequence (BPTT): ``dX[t]`` from the last step ``t = T − 1`` back
   to ``t = 0`` (so a wrong recurrence shows as "dX[T−1] right, dX[T−2]
   wrong"), the weights summed over time, ``dh0`` (BPTT's very last result);
+  the same for the variational-dropout RNN, whose masks are arguments after
+  ``params`` (``Pair.fixed``) that get no gradient and stay fixed for the
+  finite differences;
 * GRU cell: the update gate (``b_z``, ``W_xz``, ``W_hz``; ``dz`` comes straight
   from ``dh``), the candidate (``b_h``, ``W_xh``, ``W_hh``), the reset gate
   (``b_r``, ``W_xr``, ``W_hr``; reached through the candidate), ``dh_prev``,
