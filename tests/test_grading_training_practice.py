@@ -81,6 +81,20 @@ def test_windows_must_be_integer_ids():
         grading.check_sequential_minibatches(as_floats, part="shapes")
 
 
+def test_a_list_of_window_pairs_is_told_to_stack_them():
+    def pairs(ids, seq_len, batch_size, offset):
+        X, Y = m10.solution_sequential_minibatches(ids, seq_len, batch_size, offset)
+        return list(zip(X, Y))  # (x, y) per window, as stream_minibatches yields them
+
+    with pytest.raises(CheckFailed) as info:
+        grading.check_sequential_minibatches(pairs, part="shapes")
+    assert str(info.value) == (
+        "sequential_minibatches: should return a tuple (X, Y) of 2 values, got 4 values, each "
+        "itself 2 values (a list of pieces?): return the 2 values once, each piece stacked "
+        "into one array (np.stack)."
+    )
+
+
 def test_the_expected_windows_are_chapter_9s_batcher_too():
     """stream_minibatches after the offset and lm_batches with it: the same windows."""
     ids = np.random.default_rng(3).integers(0, 50, size=97)
