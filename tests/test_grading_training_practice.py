@@ -124,7 +124,9 @@ def test_masks_of_ones_grade_the_loop_apart_from_the_masks():
         H, cache = m10.solution_variational_rnn_forward(X, h0, params, mask_x, mask_h)
         return np.arctanh(H), cache  # the pre-activations: no tanh at all
 
-    with pytest.raises(CheckFailed, match="masks=ones"):
+    with pytest.raises(
+        CheckFailed, match="masks of ones: nothing dropped, so H is exercise 2's plain RNN"
+    ):
         grading.check_variational_rnn_forward(sigmoid_rnn, part="ones")
 
 
