@@ -276,7 +276,16 @@ def unpack(out, count: int, what: str, name: str) -> tuple:
     if not isinstance(out, (tuple, list)):
         raise fail(name, f"should return a tuple {what}, got {_kind(out)}.")
     if len(out) != count:
-        raise fail(name, f"should return a tuple {what} of {count} values, got {len(out)} values.")
+        pieces = bool(out) and all(isinstance(v, (tuple, list)) and len(v) == count for v in out)
+        hint = (
+            f", each itself {count} values (a list of pieces?): return the {count} values "
+            "once, each piece stacked into one array (np.stack)"
+            if pieces
+            else ""
+        )
+        raise fail(
+            name, f"should return a tuple {what} of {count} values, got {len(out)} values{hint}."
+        )
     return tuple(out)
 
 
