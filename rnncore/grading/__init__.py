@@ -96,6 +96,7 @@ EXERCISE_NAMES = (
     "ex07_lstm",
     "ex08_bidirectional_deep",
     "ex09_sampling",
+    "ex11_seq2seq_attention",
 )
 _EXERCISES = tuple(
     _importlib.import_module(f"{__name__}.{module}")  # also binds rnncore.grading.<module>

@@ -70,6 +70,7 @@ class Pair(NamedTuple):
     letters: tuple  # shape letters of each input, for messages
     order: tuple = ()  # ((stage, (gradient or parameter names)), ...) in backward-pass order
     over_time: tuple = ()  # gradients compared one time step at a time, from the last back
+    after: tuple = ()  # positional arguments after params, not differentiated: ("mask",)
 
 
 def stages_text(pair: Pair) -> str:
@@ -105,7 +106,7 @@ def _text(names) -> str:
 def _run_pair(pair: Pair, fwd, bwd, case, runner):
     """Forward then backward; ``runner(fn, args, name, arg_names, keep)`` runs one call."""
     args = [_copy(a) for a in case.args]
-    out = runner(fwd, args, pair.forward, (*pair.inputs, "params"), ())
+    out = runner(fwd, args, pair.forward, (*pair.inputs, "params", *pair.after), ())
     got = unpack(
         out, len(pair.outputs) + 1, _text([o for o, _ in pair.outputs] + ["cache"]), pair.forward
     )
@@ -139,7 +140,7 @@ def check_backward(
             student_forward,
             case.args,
             name=pair.forward,
-            arg_names=(*pair.inputs, "params"),
+            arg_names=(*pair.inputs, "params", *pair.after),
             case=case.label,
         )
         fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
@@ -232,6 +233,7 @@ def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 
     n_in = len(pair.inputs)
     point = [np.array(a, dtype=np.float64) for a in case.args[:n_in]]
     point.append({k: np.array(v, dtype=np.float64) for k, v in case.args[n_in].items()})
+    point += [_copy(a) for a in case.args[n_in + 1 :]]  # a mask: held fixed
     where = {name: (k, None) for k, name in enumerate(pair.inputs)}
     where.update({key: (n_in, key) for key in case.args[n_in]})
     probes, spans = [], {}
@@ -262,13 +264,13 @@ def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 
 
 def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
     n_in = len(pair.inputs)
-    params = case.args[n_in]
+    params, fixed = case.args[n_in], case.args[n_in + 1 :]
     inputs = {**dict(zip(pair.inputs, case.args[:n_in])), **params}
 
     def f(arrays):
         args = [arrays[k] for k in pair.inputs]
         with refusing(ALL), np.errstate(all="ignore"):
-            out = student_forward(*args, {k: arrays[k] for k in params})
+            out = student_forward(*args, {k: arrays[k] for k in params}, *map(_copy, fixed))
         return tuple(out[: len(pair.outputs)])
 
     analytic = {**dict(zip(pair.inputs, mine)), **grads}

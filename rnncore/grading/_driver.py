@@ -16,6 +16,7 @@ import numpy as np
 from .._guard import allowing, refusing
 from ._compare import FLOAT32_TOL, compare, diagnosing, parts
 from ._harness import ALL, _copy, array_out, call, dict_out, fail, number_out, run_quietly, unpack
+from ._ranked import compare_ranked, read_ranked
 
 __all__: list[str] = []
 
@@ -34,8 +35,12 @@ class Out(NamedTuple):
 
     what: str
     letters: tuple = ()
-    kind: str = "array"  # array | number | dict | cache | list | int | str
-    part: str = "values"
+    kind: str = "array"  # array | number | dict | cache | list | int | str | ranked
+    part: str | tuple = "values"  # the part that grades its values; a tuple: (all, some)
+
+    def parts(self) -> tuple:
+        """The parts that grade this value: the first compares it whole."""
+        return (self.part,) if isinstance(self.part, str) else self.part
 
 
 def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
@@ -68,6 +73,8 @@ def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
             raise fail(name, f"{out.what} should be an int, got {type(value).__name__}.")
         return int(value)
+    if out.kind == "ranked":
+        return read_ranked(value, out.what, name)
     if out.kind == "str":
         if not isinstance(value, str):
             raise fail(name, f"{out.what} should be a str, got {type(value).__name__}.")
@@ -75,9 +82,11 @@ def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
     return value  # cache: the student's own design
 
 
-def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
-    """Compare one value with the expected one."""
-    if out.kind in ("array", "number"):
+def values(mine, out: Out, expected, name: str, case: str, tol: dict, full: bool = True) -> None:
+    """Compare one value with the expected one (``full=False``: a ranked list's best only)."""
+    if out.kind == "ranked":
+        compare_ranked(mine, expected, out.what, name, case, tol, full)
+    elif out.kind in ("array", "number"):
         compare(mine, expected, out.what, name, case, **tol)
     elif out.kind == "dict":
         for key in expected:
@@ -95,6 +104,23 @@ def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
                 f"{expected[: k + 4]!r}",
             )
         raise fail(name, f"{out.what} is {mine!r} but should be {expected!r}{case}.")
+
+
+def exact_zeros(mine, outs, case, name: str) -> None:
+    """Entries a case promises to be exactly 0 (``extra["zeros"]``: {output index: where})."""
+    for index, (where, why) in case.extra.get("zeros", {}).items():
+        value = np.asarray(mine[index])
+        bad = np.argwhere(where & (value != 0))
+        if bad.size:
+            at = tuple(int(i) for i in bad[0])
+            what = outs[index].what
+            raise fail(
+                name,
+                f"{what} must be exactly 0 {why}{case.label}, but {what}"
+                f"[{', '.join(map(str, at))}] = {value[at]:.3g}. Give those positions a score of "
+                "-inf before the softmax (exp(-inf) is exactly 0), not a large finite penalty "
+                "that leaves a trace.",
+            )
 
 
 def summary(name: str, chosen, allowed, count: int) -> str:
@@ -183,7 +209,10 @@ def check_function(
                 read(v, o, e, name, dtype, source, case.label)
                 for v, o, e in zip(got, outs, expected)
             ]
+            own = case.extra.get("part") in chosen  # a case of one part: graded whole
             for v, o, e in zip(mine, outs, expected):
-                if o.kind != "cache" and (o.part in chosen or case.extra.get("part") in chosen):
-                    values(v, o, e, name, case.label, case_tol)
+                if o.kind != "cache" and (own or any(p in chosen for p in o.parts())):
+                    values(v, o, e, name, case.label, case_tol, own or o.parts()[0] in chosen)
+            if own or any(p in chosen for o in outs for p in o.parts()):
+                exact_zeros(mine, outs, case, name)
     return summary(name, chosen, allowed, graded)
