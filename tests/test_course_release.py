@@ -64,10 +64,10 @@ def test_source_notebook_follows_the_course_template(assignment):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(
         f"# Exercise {chapter} — "
     )
-    links = re.findall(r"\]\((\.\./\.\./book/ch0\d_\w+)\.md\)", nb.cells[0].source)
+    links = re.findall(r"\]\((\.\./\.\./book/ch\d\d_\w+)\.md\)", nb.cells[0].source)
     assert links, "the introduction links to its chapter"
     assert (ROOT / "solutions" / assignment / f"{links[0]}.md").resolve().is_file(), links[0]
-    assert links[0].split("/")[-1].startswith(f"ch0{chapter}_")
+    assert links[0].split("/")[-1].startswith(f"ch{chapter:02d}_")
     assert (
         re.search(r"^from rnncore import .*\bgrading\b", text, re.M)
         and "import numpy as np" in text

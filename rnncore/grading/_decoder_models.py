@@ -67,7 +67,7 @@ def _rows(state, B: int, shape: tuple, kind: str) -> np.ndarray:
 
 
 def rnn_model(V: int, H: int, rng, *, pair=False, eos_id=1, eos_bias=0.0, scale=1.5):
-    """A random RNN decoder; ``pair``: its state is a tuple ``(h, c)``. Returns (step_fn, state0)."""
+    """A random RNN decoder, its state ``h`` or (``pair``) ``(h, c)``: (step_fn, state0)."""
     W_xh = rng.normal(0.0, 1.0, size=(V, H))
     W_hh = rng.normal(0.0, 0.6, size=(H, H))
     W_hq = rng.normal(0.0, scale, size=(H, V))

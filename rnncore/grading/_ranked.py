@@ -38,8 +38,7 @@ def read_ranked(value, what: str, name: str) -> list:
         if isinstance(tokens, np.ndarray) and tokens.ndim == 1 and tokens.dtype.kind in "iu":
             tokens = tokens.tolist()
         if not isinstance(tokens, (list, tuple)) or not all(
-            isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_))
-            for t in tokens
+            isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)) for t in tokens
         ):
             raise fail(
                 name,

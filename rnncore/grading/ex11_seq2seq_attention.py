@@ -108,11 +108,12 @@ def _beam_cases(hidden):
     seed = int(rng.integers(2**31))
     trap, stop = models.finite(models.GREEDY_TRAP), models.finite(models.LIKES_TO_STOP)
     rnn = "a random RNN decoder (V={}, state {})"
+    wrong = "chapter 11's model where greedy is wrong"
     cases = [
         _beam_case(models.rnn_model(6, 5, rng), rnn.format(6, "h"), 0, 1, 3, 6),
         _beam_case(models.rnn_model(5, 4, rng, pair=True), rnn.format(5, "(h, c)"), 0, 1, 2, 5),
         _beam_case(models.prefix_model(5, 8, seed), "a random probability tree (V=5)", 0, 1, 4, 5),
-        _beam_case(models.table_model(trap), "chapter 11's model where greedy is wrong", 0, 1, 2, 3),
+        _beam_case(models.table_model(trap), wrong, 0, 1, 2, 3),
         _beam_case(models.rnn_model(7, 6, rng, eos_bias=1.0), rnn.format(7, "h"), 0, 1, 5, 7),
         # stopping: EOS likely at once, never, at max_len 1, and other ids for BOS and EOS
         _beam_case(models.prefix_model(5, 9, seed + 1, eos_bias=2.5),
@@ -131,8 +132,7 @@ def _beam_cases(hidden):
                    part="length_penalty"),
         # a beam of one is greedy decoding
         _beam_case(models.rnn_model(6, 5, rng), rnn.format(6, "h"), 0, 1, 1, 6, part="greedy"),
-        _beam_case(models.table_model(trap), "chapter 11's model where greedy is wrong", 0, 1, 1,
-                   3, part="greedy"),
+        _beam_case(models.table_model(trap), wrong, 0, 1, 1, 3, part="greedy"),
         _beam_case(models.prefix_model(5, 8, seed + 4), "a random probability tree (V=5)", 0, 1,
                    1, 6, part="greedy"),
     ]  # fmt: skip
@@ -201,7 +201,7 @@ CHECKS = (
         "``rnncore.beam_search``. Cases: random RNN decoders (state an array or a tuple), "
         "a random probability tree whose state is the prefix, and chapter 11's model on "
         'which greedy decoding is wrong (parts ``"best"``: the first hypothesis, ``"values"``: '
-        'the whole list and its scores); models that like, or never emit, <eos> and other '
+        "the whole list and its scores); models that like, or never emit, <eos> and other "
         'ids for BOS and EOS (``"stopping"``); length penalties 0.6 to 2 '
         '(``"length_penalty"``); beams of one, which must give greedy decoding '
         '(``"greedy"``, compared with ``rnncore.greedy_decode``). Hidden adds five more.',

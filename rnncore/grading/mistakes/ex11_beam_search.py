@@ -82,9 +82,7 @@ def _beam(
     return results[:beam_width] if not shrink else results
 
 
-def solution_beam_search(
-    step_fn, state0, bos_id, eos_id, beam_width, max_len, length_penalty=0.0
-):
+def solution_beam_search(step_fn, state0, bos_id, eos_id, beam_width, max_len, length_penalty=0.0):
     guard("solution_beam_search")
     return _beam(step_fn, state0, bos_id, eos_id, beam_width, max_len, length_penalty)
 

@@ -89,8 +89,7 @@ ADDITIVE_ATTENTION_FORWARD = (
     Mistake("the tanh of the score's hidden layer left out", 11, _fwd(use_tanh=False)),
     Mistake("the bias b_a left out of the score", 11, _fwd(use_bias=False)),
     Mistake(
-        "a softmax that does not subtract the largest score first (exp overflows on "
-        "large scores)",
+        "a softmax that does not subtract the largest score first (exp overflows on large scores)",
         11,
         _fwd(shift=False),
     ),
@@ -187,9 +186,7 @@ ADDITIVE_ATTENTION_BACKWARD = (
         11,
         _bwd(sum_t=False),
     ),
-    Mistake(
-        "db_a summed over t but not over the batch", 11, _bwd(sum_batch=False)
-    ),
+    Mistake("db_a summed over t but not over the batch", 11, _bwd(sum_batch=False)),
     Mistake(
         "1 − tanh used for the derivative of tanh; it is 1 − tanh²", 11, _bwd(tanh_square=False)
     ),
