@@ -75,7 +75,7 @@ def _table(mine: list, expected: list) -> str:
     for k in range(min(max(len(mine), len(expected)), SHOWN)):
         yours = _row(mine[k]) if k < len(mine) else "(none)"
         theirs = _row(expected[k]) if k < len(expected) else "(none)"
-        lines.append(f"  {k}: yours {yours}\n     expected {theirs}")
+        lines.append(f"  {k}: yours    {yours}\n     expected {theirs}")
     if max(len(mine), len(expected)) > SHOWN:
         lines.append("  ...")
     return "\n".join(lines)
@@ -94,10 +94,17 @@ def compare_ranked(mine: list, expected: list, what: str, name: str, case: str, 
     if not mine:
         raise fail(name, f"{what} is empty{case}; it should hold {len(expected)} hypotheses.")
     if mine[0][0] != expected[0][0]:
+        higher = (
+            "\nYours scores higher than the best output does: the log-probabilities you "
+            "summed are not the model's for those tokens (a state given to the wrong "
+            "hypothesis, or a score computed another way)."
+            if mine[0][1] > expected[0][1] + atol + rtol * abs(expected[0][1])
+            else ""
+        )
         raise fail(
             name,
             f"wrong best hypothesis{case}: yours is {mine[0][0]} (score {mine[0][1]:.6g}), "
-            f"the best is {expected[0][0]} (score {expected[0][1]:.6g}).{order}\n"
+            f"the best is {expected[0][0]} (score {expected[0][1]:.6g}).{order}{higher}\n"
             + _table(mine, expected),
         )
     if not full:
@@ -107,7 +114,8 @@ def compare_ranked(mine: list, expected: list, what: str, name: str, case: str, 
             part = "tokens" if a[0] != b[0] else "score"
             raise fail(
                 name,
-                f"{what} differs from the expected one{case}, first at rank {k} ({part}):"
+                f"the ranked list ({what}) differs from the expected one{case}, first at rank {k} "
+                f"({part}):"
                 f"{order}\n" + _table(mine, expected),
             )
     if len(mine) != len(expected):
