@@ -33,7 +33,11 @@ tiny temperature); the losses ``"shapes"``, ``"loss"``, ``"gradient"``,
 ``"stability"`` (``"values"`` = loss and gradient); backward checks
 ``"shapes"``, ``"values"``, ``"gradcheck"`` (``"gradients"`` = both);
 ``check_sample_text`` also ``"stopping"`` (models sure of every token, so only
-the prompt and the stops matter). ``None`` checks everything.
+the prompt and the stops matter); ``check_additive_attention_forward`` also
+``"mask"`` (padded batches: weight exactly 0 at padding) and ``"stability"``;
+``check_beam_search`` grades ``"shapes"``, ``"best"`` (the first hypothesis),
+``"values"`` (the whole ranked list), ``"stopping"``, ``"length_penalty"`` and
+``"greedy"`` (a beam of one is greedy decoding). ``None`` checks everything.
 
 Tolerances (float64 cases): values ``|yours − expected| <= 1e-8 + 1e-6·|expected|``
 (clipping: ``1e-5`` relative); float32 cases ``1e-5 + 1e-4·|expected|``, and the
