@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m scripts.generate_exercises                  # all nine assignments (make exercises)
+    python -m scripts.generate_exercises                  # every assignment (make exercises)
     python -m scripts.generate_exercises ex02_rnn_cell    # just one
     python -m scripts.generate_exercises --out /tmp/x     # somewhere else (the drift test)
 

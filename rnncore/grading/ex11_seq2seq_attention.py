@@ -218,7 +218,7 @@ CHECKS = (
             "values": "the whole ranked list, tokens and scores",
             "stopping": "models that like, or never emit, <eos>: hypotheses end at eos_id "
             "or after max_len tokens",
-            "length_penalty": "scores divided by ((5 + |Y|) / 6) ** length_penalty",
+            "length_penalty": "scores divided by ``((5 + |Y|) / 6) ** length_penalty``",
             "greedy": "beam_width=1 gives greedy decoding's output and log-probability",
         },
     ),
