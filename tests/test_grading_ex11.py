@@ -63,6 +63,14 @@ def test_greedy_is_provably_wrong_on_the_trap_and_beam_two_finds_the_best():
     assert m11.solution_beam_search(step_fn, state0, 0, 1, 2, 3)[0][0] == [3, 1]
 
 
+@pytest.mark.parametrize("table", [models.GREEDY_TRAP, models.LIKES_TO_STOP])
+def test_the_graded_tables_are_distributions_without_ties(table):
+    probs = models.finite(table)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert probs.min() > 0 and all(len(set(row)) == len(row) for row in probs.tolist())
+    assert np.abs(probs - np.asarray(table)).max() < 0.005  # still chapter 11's model
+
+
 @pytest.mark.parametrize("seed, eos_bias, alpha", [(1, 0.0, 0.0), (2, 1.5, 0.0), (3, 0.5, 1.0)])
 def test_a_beam_as_wide_as_every_output_is_exhaustive_search(seed, eos_bias, alpha):
     """With nothing pruned the ranked list is every output, scored and sorted exactly."""
