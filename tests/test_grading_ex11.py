@@ -151,6 +151,13 @@ def test_token_arrays_and_numpy_scores_are_read_as_lists_and_floats():
         return [(np.array(t), np.float64(s)) for t, s in m11.solution_beam_search(*args)]
 
     assert grading.check_beam_search(arrays) is None
+    (with_bos,) = [m for m in m11.BEAM_SEARCH if m.description.startswith("BOS")]
+
+    def arrays_with_bos(*args):
+        return [(np.array(t), np.float64(s)) for t, s in with_bos.fn(*args)]
+
+    with pytest.raises(CheckFailed, match="This looks like BOS included"):
+        grading.check_beam_search(arrays_with_bos)
 
 
 def _finite_penalty(s_prev, H_enc, params, mask=None):

@@ -131,8 +131,18 @@ def summary(name: str, chosen, allowed, count: int) -> str:
 
 
 def _view(outs):
+    """What a mistake is compared on: no cache; a ranked list read as lists of int and floats."""
+
+    def comparable(value, out):
+        if out.kind != "ranked":
+            return value
+        try:
+            return read_ranked(value, out.what, "")
+        except AssertionError:
+            return value
+
     return lambda raw: tuple(
-        v for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
+        comparable(v, o) for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
     )
 
 
