@@ -44,11 +44,23 @@ class StreamBatch(NamedTuple):
     carry_state: bool  # True: start from the previous window's final state
 
 
-def _sequential(ids, seq_len, batch_size, offset, random_lengths, rng):
+def _stream_columns(ids, batch_size, offset):
+    """The stream after ``offset`` cut into N contiguous columns, inputs and next tokens.
+
+    Returns two arrays of shape (P, N), P = (L - 1 - offset) // N predictions per column;
+    the few tokens that do not fill the columns evenly are dropped. Chapter 9's
+    ``lm_batches`` reads its windows from the same columns.
+    """
     per_stream = (len(ids) - 1 - offset) // batch_size  # predictions per column
     stop = offset + per_stream * batch_size
-    inputs = ids[offset:stop].reshape(batch_size, per_stream).T  # (per_stream, N)
-    targets = ids[offset + 1 : stop + 1].reshape(batch_size, per_stream).T
+    inputs = ids[offset:stop].reshape(batch_size, per_stream).T  # (P, N)
+    targets = ids[offset + 1 : stop + 1].reshape(batch_size, per_stream).T  # (P, N)
+    return inputs, targets
+
+
+def _sequential(ids, seq_len, batch_size, offset, random_lengths, rng):
+    inputs, targets = _stream_columns(ids, batch_size, offset)
+    per_stream = len(inputs)
     start, first = 0, True
     while start < per_stream:
         if random_lengths:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._guard import guard
 from ._validate import check_array, check_choice, check_ids, check_int, check_positive, check_rng
+from .batching import _stream_columns
 from .functional import sequence_loss
 from .lm import CELLS, _check_lm_params, _lm_forward, _lm_loss, _num_layers
 from .optim import (
@@ -41,10 +42,8 @@ OPTIMIZERS = ("adam", "sgd", "adagrad")
 
 
 def _windows(ids, seq_len, batch_size, offset, drop_last):
-    per_stream = (len(ids) - 1 - offset) // batch_size  # predictions per stream
-    stop = offset + per_stream * batch_size
-    streams_in = ids[offset:stop].reshape(batch_size, per_stream).T  # (per_stream, N)
-    streams_out = ids[offset + 1 : stop + 1].reshape(batch_size, per_stream).T  # (per_stream, N)
+    streams_in, streams_out = _stream_columns(ids, batch_size, offset)  # (P, N) each
+    per_stream = len(streams_in)
     last = per_stream - seq_len + 1 if drop_last else per_stream
     for start in range(0, max(last, 0), seq_len):
         yield streams_in[start : start + seq_len], streams_out[start : start + seq_len]

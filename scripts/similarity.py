@@ -63,6 +63,7 @@ REFERENCE_NAMES = {
     "build_vocab": "Vocab",
     "bidirectional_rnn_forward": "bidirectional_forward",
     "stacked_rnn_forward": "stacked_forward",
+    "sequential_minibatches": "stream_minibatches",
 }
 ADDED = "added_cells"  # the document of the code cells a student added
 DYNAMIC_BUILTINS = {"exec", "eval", "compile", "__import__"}

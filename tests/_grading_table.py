@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pytest
 
 import rnncore
@@ -38,6 +39,9 @@ from rnncore.grading.mistakes import (
     ex09_sampling as m09,
 )
 from rnncore.grading.mistakes import (
+    ex10_training_practice as m10,
+)
+from rnncore.grading.mistakes import (
     ex11_beam_search as m11_beam,
 )
 from rnncore.grading.mistakes import (
@@ -68,6 +72,13 @@ def first(fn, **kw):
 def vocab_reference(tokens, min_freq=1):
     with allowing():
         return rnncore.Vocab(tokens, min_freq=min_freq).idx_to_token
+
+
+def windows_reference(ids, seq_len, batch_size, offset):
+    """rnncore.lm_batches (chapter 9's batcher, a fixed offset) as a student's answer."""
+    with allowing():
+        windows = list(rnncore.lm_batches(ids, seq_len, batch_size, offset))
+    return np.stack([x for x, _ in windows]), np.stack([y for _, y in windows])
 
 
 FORWARD = ("shapes", "values")
@@ -232,6 +243,27 @@ ROWS = {
         m09.SAMPLE_TEXT,
         ("shapes", "values", "stopping"),
     ),
+    "sequential_minibatches": Row(
+        grading.check_sequential_minibatches,
+        (windows_reference,),
+        (m10.solution_sequential_minibatches,),
+        m10.SEQUENTIAL_MINIBATCHES,
+        ("shapes", "targets", "continuity", "values"),
+    ),
+    "variational_rnn_forward": Row(
+        grading.check_variational_rnn_forward,
+        (allowed(R.variational_rnn_forward),),
+        (m10.solution_variational_rnn_forward,),
+        m10.VARIATIONAL_RNN_FORWARD,
+        ("shapes", "values", "ones"),
+    ),
+    "variational_rnn_backward": Row(
+        grading.check_variational_rnn_backward,
+        (allowed(R.variational_rnn_forward), allowed(R.variational_rnn_backward)),
+        (m10.solution_variational_rnn_forward, m10.solution_variational_rnn_backward),
+        m10.VARIATIONAL_RNN_BACKWARD,
+        BACKWARD,
+    ),
     "additive_attention_forward": Row(
         grading.check_additive_attention_forward,
         (allowed(R.additive_attention_forward),),
@@ -256,7 +288,7 @@ ROWS = {
 }
 
 
-MISTAKE_MODULES = (m01, m02, m03, m04, m05, m06, m07, m08, m09, m11, m11_beam)
+MISTAKE_MODULES = (m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m11_beam)
 
 
 @pytest.fixture

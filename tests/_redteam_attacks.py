@@ -67,6 +67,17 @@ WRONG = {
     "sample_text": (
         "def sample_text(step_fn, vocab, prompt, max_len, temperature, rng):\n    return 0\n"
     ),
+    "sequential_minibatches": (
+        "def sequential_minibatches(ids, seq_len, batch_size, offset):\n"
+        "    return ids[None, :, None], ids[None, :, None]\n"
+    ),
+    "variational_rnn_forward": (
+        "def variational_rnn_forward(X, h0, params, mask_x, mask_h):\n"
+        "    return np.zeros(3), None\n"
+    ),
+    "variational_rnn_backward": (
+        "def variational_rnn_backward(dH, cache):\n    return np.zeros(1), np.zeros(1), {}\n"
+    ),
     "additive_attention_forward": (
         "def additive_attention_forward(s_prev, H_enc, params, mask=None):\n"
         "    return np.zeros(3), np.zeros(3), None\n"
@@ -1214,6 +1225,15 @@ ATTACKS["ex09_sampling"] = [
 ATTACKS["ex09_sampling"].append(
     Attack("callback_flood", "callbacks into the grader", callback_flood, ("sample_text_*",))
 )
+# ex10: the generic attacks on the checks, against the minibatcher's property parts and the
+# variational RNN's backward check with its masks held fixed
+ATTACKS["ex10_training_practice"] = [
+    Attack("patch_setattr", "patching the checks", patch_setattr),
+    Attack("rebind_grading", "patching the checks", rebind_grading),
+    Attack("patch_builtins", "patching the checks", patch_builtins),
+    Attack("input_transformer", "IPython hooks", input_transformer),
+    Attack("custom_exc", "IPython hooks", custom_exc),
+]
 ATTACKS["ex02_rnn_cell"] += [
     Attack("huge_return", "the process boundary", huge_return),
     Attack("symlink_plant", "the process boundary", symlink_plant),

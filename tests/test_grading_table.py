@@ -49,7 +49,7 @@ def test_docstring_says_cases_parts_tolerances_and_refusals(name):
     assert kinds.split(", ")[: len(parts)] == [f'"{p}"' for p in parts]
     for p in parts:
         assert f'``"{p}"``: ' in flat, p
-    exact = bool(spec.outs) and all(out.kind in ("list", "int", "str") for out in spec.outs)
+    exact = bool(spec.outs) and all(out.kind in ("list", "int", "str", "ids") for out in spec.outs)
     assert "Tolerances: " + ("none" if exact else "") in flat
     assert exact or ("rtol " in flat and "atol " in flat)
     if spec.tol:
@@ -71,4 +71,4 @@ def test_the_exercise_modules_write_no_check_by_hand():
         assert "CHECKS = (" in source, path.name
         assert re.search(r"= build\(\s*__name__, CHECKS\s*\)", source), path.name
     made = [getattr(grading, name) for name in grading.__all__]
-    assert len(made) == 25 and all(hasattr(check, "spec") for check in made)
+    assert len(made) == 28 and all(hasattr(check, "spec") for check in made)

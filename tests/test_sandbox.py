@@ -289,3 +289,39 @@ def test_finite_difference_probes_return_the_outputs_at_each_point(box):
     define(box, "def broken(x, params):\n    raise ValueError('no')\n")
     with pytest.raises(StudentRaised, match="no"):
         box.probe("broken", [x, params], probes, 1)
+
+
+def test_probe_outputs_whose_shapes_vary_still_come_back_one_tuple_per_probe(box):
+    # a forward pass whose output shape depends on its input cannot be stacked along the probes
+    define(box, "def ragged(x, params):\n    return (x[: 1 + int(x[0] > 2)] * 1.0,)\n")
+    x, params = np.array([1.0, 2.0]), {"w": np.array([0.0])}
+    short, long = box.probe("ragged", [x, params], [(0, None, 1, 5.0), (0, None, 0, 3.0)], 1)
+    assert short[0].tolist() == [1.0] and long[0].tolist() == [3.0, 2.0]
+
+
+def test_a_probe_reply_that_is_not_stacked_outputs_is_refused():
+    from rnncore.grading.sandbox import wire
+    from rnncore.grading.sandbox.session import _unstack
+
+    three = np.zeros((3, 2))
+    assert [t[0].shape for t in _unstack({"stacked": [three]}, 3)] == [(2,)] * 3
+    for bad in ([np.zeros((2, 2))], [np.float64(1.0)], "x", [three, [1, 2, 3]]):
+        with pytest.raises(wire.WireError, match="stacked"):
+            _unstack({"stacked": bad}, 3)
+
+
+def test_a_cache_asked_to_stay_in_the_sandbox_comes_back_as_a_reference_that_works(box):
+    define(
+        box,
+        "import numpy as np\n"
+        "def fwd(x):\n    return 2 * x, [x.copy() for _ in range(50)]\n"
+        "def bwd(d, cache):\n    return d * len(cache) * cache[0]\n",
+    )
+    x = np.arange(3.0)
+    h, cache = box.call("fwd", (x,), {}, keep_last=2)
+    assert h.tolist() == [0.0, 2.0, 4.0] and not isinstance(cache, list)  # a reference
+    assert box.call("bwd", (np.ones(3), cache), {}).tolist() == [0.0, 50.0, 100.0]
+    _, data = box.call("fwd", (x,), {})  # without keep_last: the cache is data
+    assert isinstance(data, list) and len(data) == 50
+    # a function that returns something else than n values is returned as it is
+    assert box.call("fwd", (x,), {}, keep_last=3)[1][0].tolist() == [0.0, 1.0, 2.0]

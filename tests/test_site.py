@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import http.server
+import json
 import math
 import os
 import re
@@ -505,6 +506,27 @@ def test_nothing_loads_from_the_internet(site_dir):
     assert offenders == [], "resources loaded from the internet:\n" + "\n".join(offenders)
 
 
+STDERR_BLOCK = re.compile(r'<div class="output stderr[^"]*">.*?<pre>(.*?)</pre>', re.DOTALL)
+# stderr_output is "show" for tqdm's bars: a line of a bar ("37%|###  | 37/100 [00:01<...]")
+PROGRESS_LINE = re.compile(r"^\s*(?:[^|]*:\s*)?\d+%\|.*\|.*\[.*\]\s*$|^\s*$")
+
+
+def test_no_page_shows_warnings_or_errors_in_its_outputs(site_dir):
+    """Whatever a chapter writes to stderr is on the page: only progress bars may be there.
+
+    A stale matplotlib font cache once put 21 lines of "findfont: ... not found" under a
+    figure of every chapter; a deprecation warning or a logged error would look the same.
+    """
+    offenders = []
+    for page in _html_files(site_dir):
+        for block in STDERR_BLOCK.findall(page.read_text(encoding="utf-8")):
+            text = re.sub(r"<[^>]+>", "", block)
+            for line in text.replace("\r", "\n").splitlines():
+                if not PROGRESS_LINE.match(line):
+                    offenders.append(f"{page.relative_to(site_dir)}: {line.strip()[:160]}")
+    assert offenders == [], "stderr shown on the site:\n" + "\n".join(offenders[:20])
+
+
 def _launch_links(page: Path) -> list[str]:
     return [
         href
@@ -571,6 +593,7 @@ INTERACTIVE_FIGURES = {
         "fig-ch05-gradient-explorer",
         [("slider", 0), ("slider", 1), ("menu", "linear")],
     ),
+    "book/ch10_pytorch": ("fig-ch10-torch-compare", [("menu", "float32")]),
 }
 
 _FIGURE_READY_JS = """
@@ -795,6 +818,28 @@ def test_gradient_explorer_follows_its_three_controls(driven):
     measured = dict(_drawn(_shown(linear)[0]))
     dashed = dict(_drawn(_shown(linear)[2]))
     assert measured and all(measured[lag] >= dashed[lag] * (1 - 1e-3) for lag in measured)
+
+
+def test_torch_comparison_figure_overlays_the_two_libraries(driven):
+    """Chapter 10: rnncore's and PyTorch's loss curves coincide; the gap is float64's or
+    float32's rounding, as the menu says.
+
+    Independent facts: the untrained model's first loss is near log V (small output
+    weights), and float32's gap is larger than float64's but far below a visible one.
+    """
+    results = ROOT / "benchmarks" / "results" / "torch_train_compare.json"
+    bench = json.loads(results.read_text())
+    steps, log_v = bench["config"]["steps"], math.log(bench["data"]["vocab_size"])
+    float64, float32 = driven("book/ch10_pytorch")["states"]
+    largest_gap = {}
+    for name, state in (("float64", float64), ("float32", float32)):
+        ours, theirs, gap = state["traces"]
+        assert (ours["name"], theirs["name"]) == ("rnncore", "PyTorch")
+        assert len(ours["y"]) == len(theirs["y"]) == len(gap["y"]) == steps
+        assert abs(ours["y"][0] - log_v) < 0.05
+        assert max(abs(a - b) for a, b in zip(ours["y"], theirs["y"])) < 1e-4
+        largest_gap[name] = max(y for y in gap["y"] if y is not None)
+    assert largest_gap["float64"] < 1e-12 < 1e-9 < largest_gap["float32"] < 1e-4
 
 
 def test_no_page_needs_plotly_without_loading_it(site_dir):

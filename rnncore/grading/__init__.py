@@ -33,11 +33,15 @@ tiny temperature); the losses ``"shapes"``, ``"loss"``, ``"gradient"``,
 ``"stability"`` (``"values"`` = loss and gradient); backward checks
 ``"shapes"``, ``"values"``, ``"gradcheck"`` (``"gradients"`` = both);
 ``check_sample_text`` also ``"stopping"`` (models sure of every token, so only
-the prompt and the stops matter); ``check_additive_attention_forward`` also
-``"mask"`` (padded batches: weight exactly 0 at padding) and ``"stability"``;
-``check_beam_search`` grades ``"shapes"``, ``"best"`` (the first hypothesis),
-``"values"`` (the whole ranked list), ``"stopping"``, ``"length_penalty"`` and
-``"greedy"`` (a beam of one is greedy decoding). ``None`` checks everything.
+the prompt and the stops matter); ``check_sequential_minibatches`` also
+``"targets"`` and ``"continuity"``, properties of the student's own windows
+(every target one token ahead; each column reading the stream without a jump);
+``check_variational_rnn_forward`` also ``"ones"`` (masks of ones: the plain
+RNN); ``check_additive_attention_forward`` also ``"mask"`` (padded batches:
+weight exactly 0 at padding) and ``"stability"``; ``check_beam_search`` grades
+``"shapes"``, ``"best"`` (the first hypothesis), ``"values"`` (the whole ranked
+list), ``"stopping"``, ``"length_penalty"`` and ``"greedy"`` (a beam of one is
+greedy decoding). ``None`` checks everything.
 
 Tolerances (float64 cases): values ``|yours − expected| <= 1e-8 + 1e-6·|expected|``
 (clipping: ``1e-5`` relative); float32 cases ``1e-5 + 1e-4·|expected|``, and the
@@ -100,6 +104,7 @@ EXERCISE_NAMES = (
     "ex07_lstm",
     "ex08_bidirectional_deep",
     "ex09_sampling",
+    "ex10_training_practice",
     "ex11_seq2seq_attention",
 )
 _EXERCISES = tuple(

@@ -27,6 +27,9 @@ to the inputs:
 * RNN over a sequence (BPTT): ``dX[t]`` from the last step ``t = T − 1`` back
   to ``t = 0`` (so a wrong recurrence shows as "dX[T−1] right, dX[T−2]
   wrong"), the weights summed over time, ``dh0`` (BPTT's very last result);
+  the same for the variational-dropout RNN, whose masks are arguments after
+  ``params`` (``Pair.fixed``) that get no gradient and stay fixed for the
+  finite differences;
 * GRU cell: the update gate (``b_z``, ``W_xz``, ``W_hz``; ``dz`` comes straight
   from ``dh``), the candidate (``b_h``, ``W_xh``, ``W_hh``), the reset gate
   (``b_r``, ``W_xr``, ``W_hr``; reached through the candidate), ``dh_prev``,
@@ -37,8 +40,8 @@ to the inputs:
   ``dh_prev``, ``dx``;
 * additive attention: the score vector (``v_a``, reached through the softmax),
   the score's hidden layer (``b_a``, ``W_ea``, ``W_sa``), ``ds_prev``,
-  ``dH_enc`` (the weighted sum's path and the score's, added last). Its forward
-  pass takes a ``mask`` after ``params`` (``Pair.after``), held fixed.
+  ``dH_enc`` (the weighted sum's path and the score's, added last); its
+  ``mask`` is a fixed argument.
 
 Finite differences (part ``"gradcheck"``) are reported in the same order.
 """
@@ -74,7 +77,7 @@ class Pair(NamedTuple):
     letters: tuple  # shape letters of each input, for messages
     order: tuple = ()  # ((stage, (gradient or parameter names)), ...) in backward-pass order
     over_time: tuple = ()  # gradients compared one time step at a time, from the last back
-    after: tuple = ()  # positional arguments after params, not differentiated: ("mask",)
+    fixed: tuple = ()  # arguments after params that get no gradient ("mask_x", "mask_h")
 
 
 def stages_text(pair: Pair) -> str:
@@ -110,12 +113,17 @@ def _text(names) -> str:
 def _run_pair(pair: Pair, fwd, bwd, case, runner):
     """Forward then backward; ``runner(fn, args, name, arg_names, keep)`` runs one call."""
     args = [_copy(a) for a in case.args]
-    out = runner(fwd, args, pair.forward, (*pair.inputs, "params", *pair.after), ())
+    out = runner(fwd, args, pair.forward, _forward_args(pair), ())
     got = unpack(
         out, len(pair.outputs) + 1, _text([o for o, _ in pair.outputs] + ["cache"]), pair.forward
     )
     upstream = [u.copy() for u in case.extra["upstream"]]
     return runner(bwd, (*upstream, got[-1]), pair.backward, (*pair.upstream, "cache"), ("cache",))
+
+
+def _forward_args(pair: Pair) -> tuple:
+    """The forward pass's argument names: the inputs, ``params``, the fixed arguments."""
+    return (*pair.inputs, "params", *pair.fixed)
 
 
 def _student(fn, args, name, arg_names, keep):
@@ -144,8 +152,9 @@ def check_backward(
             student_forward,
             case.args,
             name=pair.forward,
-            arg_names=(*pair.inputs, "params", *pair.after),
+            arg_names=_forward_args(pair),
             case=case.label,
+            cache_last=len(pair.outputs) + 1,
         )
         fwd_what = _text([o for o, _ in pair.outputs] + ["cache"])
 
@@ -237,7 +246,7 @@ def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 
     n_in = len(pair.inputs)
     point = [np.array(a, dtype=np.float64) for a in case.args[:n_in]]
     point.append({k: np.array(v, dtype=np.float64) for k, v in case.args[n_in].items()})
-    point += [_copy(a) for a in case.args[n_in + 1 :]]  # a mask: held fixed
+    point += [_copy(a) for a in case.args[n_in + 1 :]]  # fixed arguments (masks): never probed
     where = {name: (k, None) for k, name in enumerate(pair.inputs)}
     where.update({key: (n_in, key) for key in case.args[n_in]})
     probes, spans = [], {}
@@ -268,13 +277,14 @@ def _remote_gradcheck(pair: Pair, student_forward, case, analytic, eps: float = 
 
 def _finite_differences(pair: Pair, student_forward, case, mine, grads) -> None:
     n_in = len(pair.inputs)
-    params, fixed = case.args[n_in], case.args[n_in + 1 :]
+    params = case.args[n_in]
     inputs = {**dict(zip(pair.inputs, case.args[:n_in])), **params}
 
     def f(arrays):
         args = [arrays[k] for k in pair.inputs]
+        fixed = [_copy(a) for a in case.args[n_in + 1 :]]
         with refusing(ALL), np.errstate(all="ignore"):
-            out = student_forward(*args, {k: arrays[k] for k in params}, *map(_copy, fixed))
+            out = student_forward(*args, {k: arrays[k] for k in params}, *fixed)
         return tuple(out[: len(pair.outputs)])
 
     analytic = {**dict(zip(pair.inputs, mine)), **grads}

@@ -36,6 +36,7 @@ CHAPTERS = {
     7: "Long short-term memory",
     8: "Bidirectional and deep RNNs",
     9: "Character language models and sampling",
+    10: "Training RNNs in practice",
     11: "Sequence to sequence and attention",
 }
 

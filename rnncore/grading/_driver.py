@@ -15,7 +15,18 @@ import numpy as np
 
 from .._guard import allowing, refusing
 from ._compare import FLOAT32_TOL, compare, diagnosing, parts
-from ._harness import ALL, _copy, array_out, call, dict_out, fail, number_out, run_quietly, unpack
+from ._harness import (
+    ALL,
+    _copy,
+    array_out,
+    call,
+    dict_out,
+    fail,
+    number_out,
+    run_quietly,
+    shape_text,
+    unpack,
+)
 from ._ranked import compare_ranked, read_ranked
 
 __all__: list[str] = []
@@ -35,7 +46,8 @@ class Out(NamedTuple):
 
     what: str
     letters: tuple = ()
-    kind: str = "array"  # array | number | dict | cache | list | int | str | ranked
+    # array | ids (integers) | number | dict | cache | list | int | str | ranked
+    kind: str = "array"
     part: str | tuple = "values"  # the part that grades its values; a tuple: (all, some)
 
     def parts(self) -> tuple:
@@ -56,6 +68,8 @@ def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
             source=source,
             case=case,
         )
+    if out.kind == "ids":
+        return ids_out(value, out.what, expected.shape, name, out.letters)
     if out.kind == "number":
         return number_out(value, out.what, name)
     if out.kind == "dict":
@@ -82,11 +96,33 @@ def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
     return value  # cache: the student's own design
 
 
+def ids_out(value, what: str, shape, name: str, letters=()) -> np.ndarray:
+    """Check a returned array of token ids: an ndarray of integers of the expected shape."""
+    if not isinstance(value, np.ndarray):
+        hint = " (convert it with np.array(...))" if isinstance(value, (list, tuple)) else ""
+        raise fail(
+            name,
+            f"{what} should be a NumPy array of token ids of shape "
+            f"{shape_text(letters, shape)}, got {type(value).__name__}{hint}.",
+        )
+    if value.dtype.kind not in "iu":
+        raise fail(
+            name,
+            f"{what} should hold integer token ids (the dtype of ids), got dtype {value.dtype}.",
+        )
+    if value.shape != tuple(shape):
+        raise fail(
+            name,
+            f"{what} has shape {value.shape} but should have shape {shape_text(letters, shape)}.",
+        )
+    return value
+
+
 def values(mine, out: Out, expected, name: str, case: str, tol: dict, full: bool = True) -> None:
     """Compare one value with the expected one (``full=False``: a ranked list's best only)."""
     if out.kind == "ranked":
         compare_ranked(mine, expected, out.what, name, case, tol, full)
-    elif out.kind in ("array", "number"):
+    elif out.kind in ("array", "ids", "number"):
         compare(mine, expected, out.what, name, case, **tol)
     elif out.kind == "dict":
         for key in expected:
@@ -171,10 +207,14 @@ def check_function(
     what=None,
     allow_files=(),
     dtype_from=None,
+    properties=None,
 ):
     """Run ``student_fn`` on every case and compare every output with ``expected_fn``.
 
-    A case whose ``extra["dtype"]`` is set (float32) must give arrays of that
+    ``properties`` maps a part to a test of the student's own outputs that
+    needs no reference, ``prop(args, outputs) -> message or None`` (windows
+    that continue each other, targets one token ahead); a message fails the
+    check on that part. A case whose ``extra["dtype"]`` is set (float32) must give arrays of that
     dtype back (the hint names ``dtype_from``, by default the first argument)
     and is compared with :data:`~rnncore.grading._compare.FLOAT32_TOL`.
     Returns the summary line of a pass (see :func:`summary`).
@@ -211,6 +251,7 @@ def check_function(
             keep=keep,
             allow_files=allow_files,
             case=case.label,
+            cache_last=len(outs) if outs[-1].kind == "cache" else None,
         )
         history.append((_producer(case), raw))
         with diagnosing(name, history, mistakes, _view(outs), lambda k=k: later(k)):
@@ -225,4 +266,7 @@ def check_function(
                     values(v, o, e, name, case.label, case_tol, own or o.parts()[0] in chosen)
             if own or any(p in chosen for o in outs for p in o.parts()):
                 exact_zeros(mine, outs, case, name)
+            for prop_part, prop in (properties or {}).items():
+                if prop_part in chosen and (problem := prop(case.args, tuple(mine))):
+                    raise fail(name, problem.replace("{case}", case.label))
     return summary(name, chosen, allowed, graded)

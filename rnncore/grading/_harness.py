@@ -119,7 +119,19 @@ def _changed(before, after) -> str | None:
     return None
 
 
-def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_files=(), case=""):
+def call(
+    fn,
+    args,
+    *,
+    name,
+    arg_names,
+    refuse=ALL,
+    kwargs=None,
+    keep=(),
+    allow_files=(),
+    case="",
+    cache_last=None,
+):
     """Run ``fn(*args, **kwargs)`` as graded code and return what it returned.
 
     Parameters
@@ -143,6 +155,10 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
     case : str
         The case's label (``" (for N=3, D=4, H=5)"``), for the message of an
         exception.
+    cache_last : int, optional
+        The function returns this many values, the last a cache that only the
+        student's own backward pass reads. Graded in the sandbox, the cache then
+        stays there and a reference to it comes back.
 
     Raises
     ------
@@ -162,7 +178,7 @@ def call(fn, args, *, name, arg_names, refuse=ALL, kwargs=None, keep=(), allow_f
     rnncore_calls = []
     try:
         if getattr(fn, "__rnnbook_remote__", False):  # runs in the sandbox, without rnncore
-            out = fn(*args, **kwargs)
+            out = fn._sandbox.call(fn.__name__, args, kwargs, keep_last=cache_last)
         else:
             with (
                 refusing(refuse),
@@ -260,7 +276,16 @@ def unpack(out, count: int, what: str, name: str) -> tuple:
     if not isinstance(out, (tuple, list)):
         raise fail(name, f"should return a tuple {what}, got {_kind(out)}.")
     if len(out) != count:
-        raise fail(name, f"should return a tuple {what} of {count} values, got {len(out)} values.")
+        pieces = bool(out) and all(isinstance(v, (tuple, list)) and len(v) == count for v in out)
+        hint = (
+            f", each itself {count} values (a list of pieces?): return the {count} values "
+            "once, each piece stacked into one array (np.stack)"
+            if pieces
+            else ""
+        )
+        raise fail(
+            name, f"should return a tuple {what} of {count} values, got {len(out)} values{hint}."
+        )
     return tuple(out)
 
 

@@ -59,6 +59,7 @@ class Spec(NamedTuple):
     allow_files: tuple = ()  # rnncore files whose code may run inside the student's function
     pair: Pair | None = None  # a backward check: the forward/backward pair
     forward_mistakes: tuple = ()  # backward checks: the forward's catalogue
+    properties: dict | None = None  # {part: prop(args, outputs) -> message or None}
 
 
 def _expected_fn(spec: Spec) -> Callable:
@@ -95,6 +96,7 @@ def run(spec: Spec, fns: tuple, hidden: bool, part) -> str:
         tol=spec.tol,
         allow_files=spec.allow_files,
         dtype_from=spec.dtype_from,
+        properties=spec.properties,
     )
 
 

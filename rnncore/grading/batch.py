@@ -27,7 +27,9 @@ from . import seal
 
 __all__ = ["Outcome", "grade_one", "check_grades"]
 
-_APIS: dict[str, object] = {}  # one nbgrader API per course and worker process
+# One nbgrader API per course and process. Keyed by the process too: a worker forked from a
+# process that had one must open its own gradebook connection, never share the parent's.
+_APIS: dict[tuple[str, int], object] = {}
 
 
 class Outcome(NamedTuple):
@@ -41,7 +43,8 @@ class Outcome(NamedTuple):
 
 
 def _api(course: str):
-    if course not in _APIS:
+    key = (course, os.getpid())
+    if key not in _APIS:
         from nbgrader.apps import NbGraderAPI
         from traitlets.config.loader import PyFileConfigLoader
 
@@ -50,8 +53,8 @@ def _api(course: str):
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
         config = PyFileConfigLoader("nbgrader_config.py", path=course).load_config()
-        _APIS[course] = NbGraderAPI(config=config)
-    return _APIS[course]
+        _APIS[key] = NbGraderAPI(config=config)
+    return _APIS[key]
 
 
 def grade_one(course: str, assignment: str, student: str, unsafe: bool = False) -> Outcome:

@@ -90,7 +90,7 @@ ATTENTION = Pair(
         ("ds_prev", ("ds_prev",)),
         ("dH_enc", ("dH_enc",)),
     ),
-    after=("mask",),
+    fixed=("mask",),
 )
 
 

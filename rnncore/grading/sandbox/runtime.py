@@ -254,6 +254,16 @@ class Channel:
                 result = fn(*args, **kwargs)
         except BaseException as err:  # noqa: BLE001 - SystemExit included
             error = self.describe(err)
+        keep_last = header.get("keep_last")
+        if (
+            error is None
+            and isinstance(keep_last, int)
+            and isinstance(result, (tuple, list))
+            and len(result) == keep_last > 0
+        ):
+            # the cache is the student's own design and only their backward pass reads it:
+            # it stays here, and the grader gets a reference (a few bytes, not T arrays)
+            result = type(result)([*result[:-1], wire.Ref("sandbox", self.keep(result[-1]))])
         output, size = self.take_output()
         # inputs changed in place travel back, so the grader can tell the student
         changed = {str(k): a for k, (a, b) in enumerate(zip(args, before)) if not _same(a, b)}
@@ -293,6 +303,11 @@ class Channel:
         except BaseException as err:  # noqa: BLE001
             error = self.describe(err)
         output, size = self.take_output()
+        if error is None and results and _same_shapes(results):
+            # one array per output, probes along axis 0: a few .npy headers instead of thousands
+            outputs = {"stacked": [np.stack(column) for column in zip(*results, strict=True)]}
+        else:
+            outputs = {"outputs": results if error is None else []}
         self.send(
             {
                 "op": "probed",
@@ -301,7 +316,7 @@ class Channel:
                 "output": output,
                 "output_bytes": size,
             },
-            outputs=results if error is None else [],
+            **outputs,
         )
 
     def serve(self) -> None:
@@ -324,6 +339,12 @@ class Channel:
                 self.send({"op": "released", "ok": True})
             else:
                 self.send({"op": "error", "ok": False, "error": f"unknown request {op!r}"})
+
+
+def _same_shapes(results) -> bool:
+    """Whether every probe returned outputs of the same number and shapes."""
+    first = [o.shape for o in results[0]]
+    return all([o.shape for o in r] == first for r in results)
 
 
 def _snapshot(value):

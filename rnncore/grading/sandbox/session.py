@@ -50,6 +50,20 @@ class RemoteFunction:
         return f"<your function {self.__name__}, run in the grading sandbox>"
 
 
+def _unstack(values: dict, count: int) -> list:
+    """Per-probe output tuples from a probe reply: stacked arrays, or one tuple per probe."""
+    import numpy as np
+
+    stacked = values.get("stacked")
+    if stacked is None:
+        return list(values.get("outputs", []))
+    if not isinstance(stacked, list) or not all(
+        isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[0] == count for a in stacked
+    ):
+        raise wire.WireError(f"a probe reply that is not {count} stacked outputs")
+    return [tuple(column[k] for column in stacked) for k in range(count)]
+
+
 def _apply_changes(args, changed: dict, rngs: dict) -> None:
     """Change the grader's copies of inputs as the student's code changed its own."""
     import numpy as np
@@ -377,15 +391,19 @@ class Sandbox:
             raise NameError(name)
         return values.get("value")
 
-    def call(self, name: str, args, kwargs):
-        """Call the student's function ``name``; what it returned, or an exception."""
+    def call(self, name: str, args, kwargs, keep_last: int | None = None):
+        """Call the student's function ``name``; what it returned, or an exception.
+
+        ``keep_last=n``: when the function returns a tuple or list of ``n`` values, the
+        last (a cache) stays in the sandbox and comes back as a reference.
+        """
         if name in self.timed_out:
             raise SandboxLimit(self.timed_out[name])
         self._ensure()
         what = f"your function {name}"
         try:
             header, values = self._request(
-                {"op": "call", "target": name, "seed": SEED},
+                {"op": "call", "target": name, "seed": SEED, "keep_last": keep_last},
                 {"args": list(args), "kwargs": dict(kwargs)},
                 self.limits.call_seconds,
                 what,
@@ -456,7 +474,13 @@ class Sandbox:
             if not header.get("ok"):
                 error = header.get("error") or {}
                 raise StudentRaised(str(error.get("type", "Exception")), str(error.get("message")))
-            results += list(values.get("outputs", []))
+            try:
+                results += _unstack(values, len(probes[start : start + chunk]))
+            except wire.WireError as err:
+                self.kill()
+                raise SandboxLimit(
+                    f"your function {name} sent the grader something that is not data ({err})"
+                ) from None
         return results
 
     def release(self) -> None:
