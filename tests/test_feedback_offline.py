@@ -3,20 +3,26 @@
 One submission of ex02 (the model answers) is autograded in a scratch course
 (``tests/_course_helpers.make_course``, which copies ``nbgrader_config.py``; the trusted
 pipeline of ``scripts.grade_all``), then ``nbgrader generate_feedback`` writes its page. The
-page must name no script or stylesheet on the web, and Debian's chromium, opening it from
-disk with every request that is not ``file:`` aborted, must typeset every formula of the
-notebook's text with the MathJax inlined in the page (``rnncore/grading/feedback.py``).
+page must name no script or stylesheet on the web. Debian's chromium opens it from disk, and
+from a local server that sends the headers of Jupyter's ``/files/`` route (the hub's link
+to the feedback), with every request off the page's own origin aborted: either way every
+formula of the notebook's text is typeset by the MathJax inlined in the page
+(``rnncore/grading/feedback.py``).
 Without MathJax installed, generating feedback fails and says how to install it.
 
 Run: ``.venv/bin/pytest tests/test_feedback_offline.py`` (about a minute on a busy machine).
-The screenshot goes to ``artifacts/screenshots/feedback-ex02_rnn_cell.png``.
+Screenshots: ``artifacts/screenshots/feedback-ex02_rnn_cell-{disk,files-route}.png``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import re
 import shutil
 import subprocess
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,7 +37,7 @@ from scripts.grade_all import grade, sync_gradebook
 
 A = "ex02_rnn_cell"
 STUDENT = "ada"
-SCREENSHOT = ROOT / "artifacts" / "screenshots" / f"feedback-{A}.png"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 MISSING = "MathJax for the feedback pages is missing"
 
 # TeX in a notebook's Markdown as Jupyter reads it: $$display$$ or $inline$, outside code spans
@@ -112,58 +118,108 @@ async () => {
               .map(e => e.getAttribute("data-mjx-error") || e.textContent),
     text: clone.textContent,
     version: MathJax.version,
+    origin: window.origin,
   };
 }
 """
 
 
-@pytest.mark.slow
-@pytest.mark.browser
-def test_feedback_typesets_its_maths_offline(page):
+# What jupyter_server's /files/ route (the hub's "view feedback") sends with an HTML file:
+# the page runs in a sandbox of its own origin, scripts allowed (FilesHandler).
+FILES_ROUTE_CSP = (
+    "frame-ancestors 'self'; report-uri /api/security/csp-report; sandbox allow-scripts"
+)
+
+
+class _FilesRoute(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", FILES_ROUTE_CSP)
+        super().end_headers()
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@contextlib.contextmanager
+def served(folder: Path):
+    """``folder`` over HTTP on 127.0.0.1 with the /files/ route's headers, for one test."""
+    handler = functools.partial(_FilesRoute, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (never Playwright's own download)."""
     from playwright import sync_api  # a pinned requirement
 
-    formulas = tex_in_markdown(released_notebook(A))
-    expected = [tex for tex, _ in formulas]
-    assert len(expected) >= 5 and any("\\tanh" in t for t in expected)  # ex02's own text
-    attempted, problems = [], []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium(), headless=True, args=CHROMIUM_ARGS
         )
-        try:
-            context = browser.new_context(viewport={"width": 1200, "height": 900})
+        yield browser
+        browser.close()
 
-            def only_files(route):
-                if urlparse(route.request.url).scheme == "file":
-                    route.continue_()
-                else:
-                    route.abort()
 
-            context.route("**/*", only_files)
-            tab = context.new_page()
-            tab.on(
-                "request",
-                lambda r: (
-                    urlparse(r.url).scheme not in ("file", "data", "about")
-                    and attempted.append(r.url)
-                ),
-            )
-            tab.on("pageerror", lambda err: problems.append(f"uncaught: {err}"))
-            tab.on("console", lambda m: m.type == "error" and problems.append(m.text))
-            tab.goto(page.as_uri(), wait_until="load", timeout=60_000)
-            report = tab.evaluate(_TYPESET_JS)
-            seen, troubles = list(attempted), list(problems)
-            # the guard itself: a request to the web is seen and aborted
-            probe = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"
-            fetched = tab.evaluate(f"() => fetch('{probe}').then(() => 'loaded', () => 'blocked')")
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            tab.screenshot(path=str(SCREENSHOT), full_page=True)
-        finally:
-            browser.close()
+def open_offline(browser, url: str, screenshot: Path) -> dict:
+    """Load ``url`` with every request off its own origin aborted; what the page showed."""
+    own = urlparse(url)
+    attempted, problems = [], []
 
-    assert (fetched, attempted) == ("blocked", [probe])
-    assert seen == [], f"the page asked the network for {seen}"
-    assert troubles == []
+    def foreign(request_url: str) -> bool:
+        there = urlparse(request_url)
+        return there.scheme not in ("data", "about") and (there.scheme, there.netloc) != (
+            own.scheme,
+            own.netloc,
+        )
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        context.route("**/*", lambda r: r.abort() if foreign(r.request.url) else r.continue_())
+        tab = context.new_page()
+        tab.on("request", lambda r: foreign(r.url) and attempted.append(r.url))
+        tab.on("pageerror", lambda err: problems.append(f"uncaught: {err}"))
+        tab.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        tab.goto(url, wait_until="load", timeout=60_000)
+        report = tab.evaluate(_TYPESET_JS)
+        report["attempted"], report["problems"] = list(attempted), list(problems)
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(screenshot), full_page=True)
+        # the guard itself: a request to the web is seen and aborted
+        probe = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"
+        blocked = tab.evaluate(f"() => fetch('{probe}').then(() => 'loaded', () => 'blocked')")
+        report["guard"] = (blocked, attempted[len(report["attempted"]) :]) == ("blocked", [probe])
+    finally:
+        context.close()
+    return report
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("where", ["disk", "files-route"])
+def test_feedback_typesets_its_maths_offline(page, browser, where):
+    """Opened from disk, and served as Jupyter's /files/ route serves it (the hub's link)."""
+    formulas = tex_in_markdown(released_notebook(A))
+    expected = [tex for tex, _ in formulas]
+    assert len(expected) >= 5 and any("\\tanh" in t for t in expected)  # ex02's own text
+    shot = SCREENSHOTS / f"feedback-{A}-{where}.png"
+    if where == "disk":
+        report = open_offline(browser, page.as_uri(), shot)
+    else:
+        with served(page.parent) as url:
+            report = open_offline(browser, f"{url}/{page.name}", shot)
+
+    assert report["guard"]
+    if where == "files-route":  # the CSP's sandbox took effect: an origin of its own
+        assert report["origin"] == "null"
+    assert report["attempted"] == [], "the page asked the network for these"
+    assert report["problems"] == []
     assert report["version"].startswith("3.")
     assert report["errors"] == []
     # one typeset formula, drawn as SVG, per formula of the notebook's text; none left raw
