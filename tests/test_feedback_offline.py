@@ -296,3 +296,10 @@ def test_installed_mathjax_is_the_pinned_one():
     assert not re.search(r"</script|<!--", text, re.I)
     unescaped = re.sub(r"<\\/(script)", r"</\1", text, flags=re.I).replace(r"<\x21--", "<!--")
     assert unescaped == raw
+
+
+def test_only_the_mathjax_macro_is_ours():
+    """Our template folder comes first and replaces the macro alone: nbgrader's page stays."""
+    ours, nbgraders = (Path(d) / "feedback" for d in feedback.template_basedirs())
+    assert sorted(p.name for p in ours.iterdir()) == ["mathjax.html.j2"]
+    assert "{{ mathjax() }}" in (nbgraders / "index.html.j2").read_text()
