@@ -7,10 +7,13 @@ student's browser fetches a CDN script. ``nbgrader_config.py`` puts the folder
 ``templates/`` beside this module first among the exporter's template folders:
 ``templates/feedback/`` holds only ``mathjax.html.j2``, so nbgrader's page is used as it is
 and only the macro it calls is ours. Our macro inlines MathJax 3's single-file component
-``tex-svg-full.js`` (TeX input, SVG output, every TeX extension built in, no font files, no
-extension loaded on demand), read from ``node_modules/mathjax/es5`` at feedback time:
-``npm ci`` in the repository installs it (pinned in ``package-lock.json``; ``make grade``
-runs it). The page then works opened from disk, from the hub's ``/files/`` route, or mailed.
+``tex-svg-full.js`` (TeX input, SVG output, the TeX extensions built in, no font files),
+read from ``node_modules/mathjax/es5`` at feedback time: ``npm ci`` in the repository
+installs it (pinned in ``package-lock.json``; ``make grade`` runs it). The page then works
+opened from disk, from the hub's ``/files/`` route, or mailed.
+The smaller ``tex-svg.js`` (2.1 MB against 2.3 MB) would fetch extensions such as
+``boldsymbol`` (ex04 uses it) from beside itself when a formula needs them: there is no
+"beside" for an inlined script.
 
 The template folder keeps nbgrader's name, ``feedback``, because the formgrader's "generate
 feedback" button sets ``HTMLExporter.template_name = "feedback"`` whatever the config says.
