@@ -43,6 +43,12 @@ book/_vendor/mathjax/tex-chtml.js: package.json package-lock.json scripts/vendor
 	$(BIN)/python -m scripts.vendor_js
 	touch $@
 
+# MathJax for the feedback pages students receive (inlined into each: rnncore/grading/feedback.py)
+MATHJAX := node_modules/mathjax/es5/tex-svg-full.js
+$(MATHJAX): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 build: venv book/_vendor/mathjax/tex-chtml.js
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
@@ -52,7 +58,7 @@ serve:
 
 book: build serve
 
-test: venv
+test: venv $(MATHJAX)
 	$(BIN)/python -m pytest --cov=rnncore --cov-report=term-missing --cov-fail-under=95
 
 exercises: venv
@@ -60,7 +66,7 @@ exercises: venv
 
 # UNSAFE=1: no sandbox (trusted code only); SCHEDULER=tcp://host:8786: a running dask cluster;
 # JOBS=N: local worker processes (default: one per core)
-grade: venv
+grade: venv $(MATHJAX)
 	$(BIN)/python -m scripts.grade_all $(ASSIGNMENT) $(if $(UNSAFE),--unsafe) \
 	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(JOBS),--jobs $(JOBS))
 
@@ -75,7 +81,7 @@ $(HUB_DIR)/node_modules/.bin/configurable-http-proxy: $(HUB_DIR)/package.json $(
 	cd $(HUB_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-hub: venv $(HUB_DIR)/node_modules/.bin/configurable-http-proxy
+hub: venv $(MATHJAX) $(HUB_DIR)/node_modules/.bin/configurable-http-proxy
 	$(BIN)/python $(HUB_DIR)/hubctl.py serve --port $(HUB_PORT)
 
 hub-demo: venv

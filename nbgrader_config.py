@@ -26,6 +26,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from rnncore.grading import feedback
 from rnncore.grading.autograde import SealGrades, TrustedExecute
 
 c = get_config()  # noqa: F821 (injected by traitlets)
@@ -130,3 +131,9 @@ c.GenerateFeedback.preprocessors = [
     ClearHiddenTests,
     CSSHTMLHeaderPreprocessor,
 ]
+
+# Feedback pages carry their own MathJax, so a student's maths renders offline (opened from
+# disk, from the hub, or mailed): nbgrader's feedback page with its mathjax() macro replaced
+# (rnncore/grading/feedback.py), MathJax 3 read from node_modules (`npm ci`, `make grade`).
+c.HTMLExporter.extra_template_basedirs = feedback.template_basedirs()
+c.HTMLExporter.filters = {"inline_mathjax": "rnncore.grading.feedback.inline_mathjax"}

@@ -41,6 +41,12 @@ from rnncore.grading.mistakes import (
 from rnncore.grading.mistakes import (
     ex10_training_practice as m10,
 )
+from rnncore.grading.mistakes import (
+    ex11_beam_search as m11_beam,
+)
+from rnncore.grading.mistakes import (
+    ex11_seq2seq_attention as m11,
+)
 
 
 def allowed(fn, **kw):
@@ -258,10 +264,31 @@ ROWS = {
         m10.VARIATIONAL_RNN_BACKWARD,
         BACKWARD,
     ),
+    "additive_attention_forward": Row(
+        grading.check_additive_attention_forward,
+        (allowed(R.additive_attention_forward),),
+        (m11.solution_additive_attention_forward,),
+        m11.ADDITIVE_ATTENTION_FORWARD,
+        ("shapes", "values", "mask", "stability"),
+    ),
+    "additive_attention_backward": Row(
+        grading.check_additive_attention_backward,
+        (allowed(R.additive_attention_forward), allowed(R.additive_attention_backward)),
+        (m11.solution_additive_attention_forward, m11.solution_additive_attention_backward),
+        m11.ADDITIVE_ATTENTION_BACKWARD,
+        BACKWARD,
+    ),
+    "beam_search": Row(
+        grading.check_beam_search,
+        (allowed(R.beam_search),),
+        (m11.solution_beam_search,),
+        m11.BEAM_SEARCH,
+        ("shapes", "best", "values", "stopping", "length_penalty", "greedy"),
+    ),
 }
 
 
-MISTAKE_MODULES = (m01, m02, m03, m04, m05, m06, m07, m08, m09, m10)
+MISTAKE_MODULES = (m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m11_beam)
 
 
 @pytest.fixture

@@ -78,6 +78,18 @@ WRONG = {
     "variational_rnn_backward": (
         "def variational_rnn_backward(dH, cache):\n    return np.zeros(1), np.zeros(1), {}\n"
     ),
+    "additive_attention_forward": (
+        "def additive_attention_forward(s_prev, H_enc, params, mask=None):\n"
+        "    return np.zeros(3), np.zeros(3), None\n"
+    ),
+    "additive_attention_backward": (
+        "def additive_attention_backward(dcontext, dalpha, cache):\n"
+        "    return np.zeros(1), np.zeros(1), {}\n"
+    ),
+    "beam_search": (
+        "def beam_search(step_fn, state0, bos_id, eos_id, beam_width, max_len,\n"
+        "                length_penalty=0.0):\n    return 0\n"
+    ),
 }
 # right shapes, wrong values (for attacks on the value comparison only)
 ZEROS_CELL = """def rnn_cell_forward(x, h_prev, params):
@@ -1226,6 +1238,101 @@ ATTACKS["ex02_rnn_cell"] += [
     Attack("huge_return", "the process boundary", huge_return),
     Attack("symlink_plant", "the process boundary", symlink_plant),
 ]
+
+
+# --- ex11: beam search calls the grader's model back; the attention backward's expected grads
+BEAM_HEAD = (
+    "def beam_search(step_fn, state0, bos_id, eos_id, beam_width, max_len, length_penalty=0.0):"
+)
+
+
+def beam_globals(a, ctx):
+    """ex11: the grader's namespace reached through the model it passed in, checks disarmed."""
+    return set_cell(
+        filled_in(a),
+        "beam_search",
+        dedent(f"""
+        {BEAM_HEAD}
+            space = getattr(step_fn, "__globals__", {{}})
+            driver = getattr(space.get("check_function"), "__globals__", {{}})
+            for ns in (space, driver):
+                for name in ("values", "compare", "compare_ranked"):
+                    if name in ns:
+                        ns[name] = lambda *args, **kwargs: None
+            return [([eos_id], 0.0)]
+        """),
+    )
+
+
+def beam_steal(a, ctx):
+    """ex11: the expected ranked list read from the grader's frames."""
+    return set_cell(
+        filled_in(a),
+        "beam_search",
+        dedent(f"""
+        import sys
+
+        {BEAM_HEAD}
+            frame = sys._getframe(1)
+            while frame is not None:
+                exp = frame.f_locals.get("expected")
+                if isinstance(exp, tuple) and exp and isinstance(exp[0], list):
+                    return exp[0]
+                frame = frame.f_back
+            return 0
+        """),
+    )
+
+
+def beam_flood(a, ctx):
+    """ex11: the grader's model called 200 000 times, and with arguments it never expects."""
+    return set_cell(
+        filled_in(a),
+        "beam_search",
+        dedent(f"""
+        {BEAM_HEAD}
+            for bogus in ((np.arange(10**6), state0), (np.array([10**12]), state0),
+                          (np.array([0]), ("state",)), ([[[]]], None), ("a", 10**100)):
+                try:
+                    step_fn(*bogus)
+                except Exception:
+                    pass
+            for _ in range(200000):
+                step_fn(np.array([bos_id]), state0)
+            return 0
+        """),
+    )
+
+
+STEAL_ATTENTION = """
+import sys
+
+def additive_attention_backward(dcontext, dalpha, cache):
+    frame = sys._getframe(1)
+    while frame is not None:
+        exp = frame.f_locals.get("exp_grads")
+        if isinstance(exp, (tuple, list)) and len(exp) == 3:
+            return exp
+        frame = frame.f_back
+    return None
+"""
+
+
+def attention_steal(a, ctx):
+    return set_cell(filled_in(a), "additive_attention_backward", dedent(STEAL_ATTENTION))
+
+
+ATTACKS["ex11_seq2seq_attention"] = [
+    Attack("patch_setattr", "patching the checks", patch_setattr),
+    Attack("attention_steal", "stack inspection", attention_steal,
+           targets=("additive_attention_backward_*",), keeps=("beam_search_*",)),
+    Attack("beam_globals", "callbacks into the grader", beam_globals,
+           targets=("beam_search_best", "beam_search_values"),
+           keeps=("additive_attention_*",)),
+    Attack("beam_steal", "callbacks into the grader", beam_steal, targets=("beam_search_*",)),
+    Attack("beam_flood", "callbacks into the grader", beam_flood, targets=("beam_search_*",),
+           keeps=("additive_attention_*",)),
+]  # fmt: skip
 
 # RNNBOOK_REDTEAM_SKIP=name,name leaves attacks out (to see each attack's own effect on a
 # grader that lets one submission damage the others)

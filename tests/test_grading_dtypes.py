@@ -40,6 +40,7 @@ def test_the_float32_checks_are_the_promised_ones():
         "bidirectional_rnn_forward",
         "softmax_with_temperature",
         "variational_rnn_forward",
+        "additive_attention_forward",
     }
 
 

@@ -71,4 +71,4 @@ def test_the_exercise_modules_write_no_check_by_hand():
         assert "CHECKS = (" in source, path.name
         assert re.search(r"= build\(\s*__name__, CHECKS\s*\)", source), path.name
     made = [getattr(grading, name) for name in grading.__all__]
-    assert len(made) == 25 and all(hasattr(check, "spec") for check in made)
+    assert len(made) == 28 and all(hasattr(check, "spec") for check in made)

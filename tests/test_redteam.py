@@ -56,6 +56,7 @@ BOUND = {
     "ex04_bptt": 420.0,
     "ex09_sampling": 420.0,
     "ex10_training_practice": 420.0,
+    "ex11_seq2seq_attention": 420.0,  # 8 submissions, like ex09
 }
 HARD_KILL = float(os.environ.get("RNNBOOK_REDTEAM_HARD_KILL", 480))  # stopped here whatever happens
 # what grading is expected to write (relative to the course)

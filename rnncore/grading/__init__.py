@@ -37,7 +37,11 @@ the prompt and the stops matter); ``check_sequential_minibatches`` also
 ``"targets"`` and ``"continuity"``, properties of the student's own windows
 (every target one token ahead; each column reading the stream without a jump);
 ``check_variational_rnn_forward`` also ``"ones"`` (masks of ones: the plain
-RNN). ``None`` checks everything.
+RNN); ``check_additive_attention_forward`` also ``"mask"`` (padded batches:
+weight exactly 0 at padding) and ``"stability"``; ``check_beam_search`` grades
+``"shapes"``, ``"best"`` (the first hypothesis), ``"values"`` (the whole ranked
+list), ``"stopping"``, ``"length_penalty"`` and ``"greedy"`` (a beam of one is
+greedy decoding). ``None`` checks everything.
 
 Tolerances (float64 cases): values ``|yours − expected| <= 1e-8 + 1e-6·|expected|``
 (clipping: ``1e-5`` relative); float32 cases ``1e-5 + 1e-4·|expected|``, and the
@@ -101,6 +105,7 @@ EXERCISE_NAMES = (
     "ex08_bidirectional_deep",
     "ex09_sampling",
     "ex10_training_practice",
+    "ex11_seq2seq_attention",
 )
 _EXERCISES = tuple(
     _importlib.import_module(f"{__name__}.{module}")  # also binds rnncore.grading.<module>

@@ -37,7 +37,11 @@ to the inputs:
 * LSTM cell: the output gate (``b_o``, ``W_xo``, ``W_ho``; ``do`` comes straight
   from ``dh``), the cell state (``dc_prev``: the total ``dc`` through ``f``),
   the forget gate, the input gate, the candidate (each ``b``, ``W_x``, ``W_h``),
-  ``dh_prev``, ``dx``.
+  ``dh_prev``, ``dx``;
+* additive attention: the score vector (``v_a``, reached through the softmax),
+  the score's hidden layer (``b_a``, ``W_ea``, ``W_sa``), ``ds_prev``,
+  ``dH_enc`` (the weighted sum's path and the score's, added last); its
+  ``mask`` is a fixed argument.
 
 Finite differences (part ``"gradcheck"``) are reported in the same order.
 """

@@ -37,6 +37,7 @@ CHAPTERS = {
     8: "Bidirectional and deep RNNs",
     9: "Character language models and sampling",
     10: "Training RNNs in practice",
+    11: "Sequence to sequence and attention",
 }
 
 

@@ -27,6 +27,7 @@ from ._harness import (
     shape_text,
     unpack,
 )
+from ._ranked import compare_ranked, read_ranked
 
 __all__: list[str] = []
 
@@ -45,8 +46,13 @@ class Out(NamedTuple):
 
     what: str
     letters: tuple = ()
-    kind: str = "array"  # array | ids (an integer array) | number | dict | cache | list | int | str
-    part: str = "values"
+    # array | ids (integers) | number | dict | cache | list | int | str | ranked
+    kind: str = "array"
+    part: str | tuple = "values"  # the part that grades its values; a tuple: (all, some)
+
+    def parts(self) -> tuple:
+        """The parts that grade this value: the first compares it whole."""
+        return (self.part,) if isinstance(self.part, str) else self.part
 
 
 def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
@@ -81,6 +87,8 @@ def read(value, out: Out, expected, name: str, dtype=None, source="x", case=""):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
             raise fail(name, f"{out.what} should be an int, got {type(value).__name__}.")
         return int(value)
+    if out.kind == "ranked":
+        return read_ranked(value, out.what, name)
     if out.kind == "str":
         if not isinstance(value, str):
             raise fail(name, f"{out.what} should be a str, got {type(value).__name__}.")
@@ -110,9 +118,11 @@ def ids_out(value, what: str, shape, name: str, letters=()) -> np.ndarray:
     return value
 
 
-def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
-    """Compare one value with the expected one."""
-    if out.kind in ("array", "ids", "number"):
+def values(mine, out: Out, expected, name: str, case: str, tol: dict, full: bool = True) -> None:
+    """Compare one value with the expected one (``full=False``: a ranked list's best only)."""
+    if out.kind == "ranked":
+        compare_ranked(mine, expected, out.what, name, case, tol, full)
+    elif out.kind in ("array", "ids", "number"):
         compare(mine, expected, out.what, name, case, **tol)
     elif out.kind == "dict":
         for key in expected:
@@ -132,6 +142,23 @@ def values(mine, out: Out, expected, name: str, case: str, tol: dict) -> None:
         raise fail(name, f"{out.what} is {mine!r} but should be {expected!r}{case}.")
 
 
+def exact_zeros(mine, outs, case, name: str) -> None:
+    """Entries a case promises to be exactly 0 (``extra["zeros"]``: {output index: where})."""
+    for index, (where, why) in case.extra.get("zeros", {}).items():
+        value = np.asarray(mine[index])
+        bad = np.argwhere(where & (value != 0))
+        if bad.size:
+            at = tuple(int(i) for i in bad[0])
+            what = outs[index].what
+            raise fail(
+                name,
+                f"{what} must be exactly 0 {why}{case.label}, but {what}"
+                f"[{', '.join(map(str, at))}] = {value[at]:.3g}. Give those positions a score of "
+                "-inf before the softmax (exp(-inf) is exactly 0), not a large finite penalty "
+                "that leaves a trace.",
+            )
+
+
 def summary(name: str, chosen, allowed, count: int) -> str:
     """ "rnn_cell_forward: shapes and values right on 4 cases", the line a passing check prints."""
     names = [p for p in allowed if p in chosen]
@@ -140,8 +167,18 @@ def summary(name: str, chosen, allowed, count: int) -> str:
 
 
 def _view(outs):
+    """What a mistake is compared on: no cache; a ranked list read as lists of int and floats."""
+
+    def comparable(value, out):
+        if out.kind != "ranked":
+            return value
+        try:
+            return read_ranked(value, out.what, "")
+        except AssertionError:
+            return value
+
     return lambda raw: tuple(
-        v for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
+        comparable(v, o) for v, o in zip(unpack(raw, len(outs), "", ""), outs) if o.kind != "cache"
     )
 
 
@@ -223,9 +260,12 @@ def check_function(
                 read(v, o, e, name, dtype, source, case.label)
                 for v, o, e in zip(got, outs, expected)
             ]
+            own = case.extra.get("part") in chosen  # a case of one part: graded whole
             for v, o, e in zip(mine, outs, expected):
-                if o.kind != "cache" and (o.part in chosen or case.extra.get("part") in chosen):
-                    values(v, o, e, name, case.label, case_tol)
+                if o.kind != "cache" and (own or any(p in chosen for p in o.parts())):
+                    values(v, o, e, name, case.label, case_tol, own or o.parts()[0] in chosen)
+            if own or any(p in chosen for o in outs for p in o.parts()):
+                exact_zeros(mine, outs, case, name)
             for prop_part, prop in (properties or {}).items():
                 if prop_part in chosen and (problem := prop(case.args, tuple(mine))):
                     raise fail(name, problem.replace("{case}", case.label))

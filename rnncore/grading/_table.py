@@ -106,7 +106,7 @@ def _tolerance_text(spec: Spec) -> str:
             f"gradients within rtol {_num(RTOL)}, atol {_num(ATOL)} of the reference's; finite "
             f"differences (eps 1e-6, float64) within a relative error of {_num(GRADCHECK_TOL)}"
         )
-    if not any(out.kind in ("array", "number", "dict") for out in spec.outs):
+    if not any(out.kind in ("array", "number", "dict", "ranked") for out in spec.outs):
         return "none, the answer must equal the reference's exactly"
     tol = {"rtol": RTOL, "atol": ATOL, **(spec.tol or {})}
     text = f"values within rtol {_num(tol['rtol'])}, atol {_num(tol['atol'])} of the reference"
