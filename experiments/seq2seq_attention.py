@@ -25,10 +25,7 @@ Everything is computed with rnncore (init_seq2seq_params, train_seq2seq, transla
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -36,8 +33,8 @@ import numpy as np
 
 import rnncore as rc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402  (the folder's shared helpers; this folder is no package)
 
 FULL = dict(
     task="reverse",
@@ -192,31 +189,15 @@ def run(cfg, out_path, log=print):
             label(a): os.path.basename(f"{stem}_params_{label(a)}.npz") for a in cfg["attentions"]
         },
         "total_wall_seconds": time.perf_counter() - start,
-        "command": "python experiments/seq2seq_attention.py"
-        + (" --quick" if cfg["steps"] == QUICK["steps"] else ""),
-        "environment": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "machine": platform.machine(),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-        },
+        "command": _common.command("seq2seq_attention", quick=cfg["steps"] == QUICK["steps"]),
+        "environment": _common.environment(),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    with open(out_path, "w") as handle:
-        json.dump(results, handle, indent=1)
+    _common.write_json(results, out_path)
     return results
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny run (seconds), for tests")
-    parser.add_argument("--out", help="where to write the JSON results")
-    args = parser.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    default = "seq2seq_attention" + ("_quick" if args.quick else "") + ".json"
-    out = args.out or os.path.join(RESULTS, default)
-    results = run(cfg, out)
-    print(f"wrote {out} in {results['total_wall_seconds']:.0f} s")
+    _common.main(__doc__, run, FULL, QUICK, "seq2seq_attention", argv)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,7 @@ parameters (float16, a few hundred kB) for chapter 9's per-character views.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -28,8 +25,8 @@ import numpy as np
 
 import rnncore as rc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402  (the folder's shared helpers; this folder is no package)
 
 FULL = dict(
     valid_titles=["hamlet"],
@@ -180,29 +177,15 @@ def run(cfg, out_path, log=print):
         "train_cpu_seconds": train_cpu,
         "total_cpu_seconds": time.process_time() - start_cpu,
         "total_wall_seconds": time.perf_counter() - start_wall,
-        "command": "python experiments/shakespeare_lm.py" + (" --quick" if cfg is QUICK else ""),
-        "environment": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "machine": platform.machine(),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-        },
+        "command": _common.command("shakespeare_lm", quick=cfg is QUICK),
+        "environment": _common.environment(),
     }
-    with open(out_path, "w") as handle:
-        json.dump(results, handle, indent=1)
+    _common.write_json(results, out_path)
     return results
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny run (seconds), for tests")
-    parser.add_argument("--out", help="where to write the JSON results")
-    args = parser.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    default = "shakespeare_lm_quick.json" if args.quick else "shakespeare_lm.json"
-    out = args.out or os.path.join(RESULTS, default)
-    results = run(cfg, out)
-    print(f"wrote {out} in {results['total_wall_seconds']:.0f} s wall")
+    _common.main(__doc__, run, FULL, QUICK, "shakespeare_lm", argv)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .recurrent import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .rnn_cell import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .schedules import *  # noqa: F403
 from .seq2seq import *  # noqa: F403
 from .seq2seq_params import *  # noqa: F403
 from .seq2seq_train import *  # noqa: F403
@@ -83,6 +84,7 @@ _SUBMODULES = (
     "dropout",
     "batching",
     "shakespeare",
+    "schedules",
 )
 __all__ = ["ReferenceCallRefused"] + [
     name for module in _SUBMODULES for name in _sys.modules[f"{__name__}.{module}"].__all__

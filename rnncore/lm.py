@@ -9,6 +9,11 @@ logits over the vocabulary with the output layer ``out.W_hq``, ``out.b_q``::
 
     ids (T, N) -> X (T, N, V or E) -> H (T, N, H) -> logits (T, N, V)
 
+With tied weights (chapter 10; Press & Wolf 2017, Inan, Khosravi & Socher
+2017) there is no ``out.W_hq``: the output layer uses the transposed
+embedding table, ``logits = H embed.W^T + out.b_q``, so E must equal H, and the
+gradient of ``embed.W`` is the sum of what reaches it from both uses.
+
 Training (truncated BPTT, clipping, optimisers) lives in
 :mod:`rnncore.training`; sampling in :mod:`rnncore.sampling`.
 
@@ -31,7 +36,7 @@ from .recurrent import CELLS
 from .stacked import init_stacked_params, stacked_backward, stacked_forward
 from .vocab import one_hot
 
-__all__ = ["init_lm_params", "lm_forward", "lm_backward", "lm_loss", "lm_step_fn"]
+__all__ = ["init_lm_params", "lm_forward", "lm_backward", "lm_loss", "lm_step_fn", "is_tied"]
 
 
 class LMCache(NamedTuple):
@@ -41,6 +46,7 @@ class LMCache(NamedTuple):
     recurrent: object  # the cache of stacked_forward
     out: object  # AffineCache of the output layer
     logits_shape: tuple  # (T, N, V), to check dlogits
+    tied: bool = False  # the output layer is embed.W transposed
 
 
 def _num_layers(params) -> int:
@@ -57,10 +63,12 @@ def _check_lm_params(params, where: str) -> tuple[Sizes, int]:
             f"{where}: params must be a dict of named arrays, got {type(params).__name__}"
         )
     sizes = Sizes()
-    for key in ("out.W_hq", "out.b_q"):
+    tied = _is_tied(params)
+    for key in ("out.b_q",) if tied else ("out.W_hq", "out.b_q"):
         if key not in params:
             raise ValueError(f"{where}: params is missing {key!r}; make params with init_lm_params")
-    check_array("params['out.W_hq']", params["out.W_hq"], ("H", "V"), sizes, where=where)
+    if not tied:
+        check_array("params['out.W_hq']", params["out.W_hq"], ("H", "V"), sizes, where=where)
     check_array("params['out.b_q']", params["out.b_q"], ("V",), sizes, where=where)
     if "embed.W" in params:
         check_array("params['embed.W']", params["embed.W"], ("V", "E"), sizes, where=where)
@@ -70,11 +78,53 @@ def _check_lm_params(params, where: str) -> tuple[Sizes, int]:
             f"{where}: params has no recurrent layer (keys 'layer0.*'); make params "
             "with init_lm_params"
         )
+    if tied:  # the top layer's width must be E, the width of the shared table
+        top = f"layer{num_layers - 1}."
+        W_top = next(v for k, v in params.items() if k.startswith(top + "W_h"))
+        if np.shape(W_top)[0] != sizes["E"]:
+            raise ValueError(
+                f"{where}: params has tied weights (embed.W, no out.W_hq), so the top layer's "
+                f"hidden size must equal the embedding size E = {sizes['E']}; "
+                f"{top}W_h* has shape {np.shape(W_top)}"
+            )
     return sizes, num_layers
 
 
+def _is_tied(params) -> bool:
+    return "out.W_hq" not in params and "embed.W" in params
+
+
+def is_tied(params) -> bool:
+    """True if the model's output layer is its transposed embedding table (no ``out.W_hq``).
+
+    Taught in chapter 10, Training RNNs in practice (weight tying).
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_lm_params`.
+
+    Returns
+    -------
+    bool
+    """
+    guard("is_tied")
+    if not isinstance(params, dict):
+        raise TypeError(
+            f"is_tied: params must be a dict of named arrays, got {type(params).__name__}"
+        )
+    return _is_tied(params)
+
+
 def init_lm_params(
-    vocab_size, hidden_size, rng, cell="lstm", embed_size=None, num_layers=1, dtype=np.float64
+    vocab_size,
+    hidden_size,
+    rng,
+    cell="lstm",
+    embed_size=None,
+    num_layers=1,
+    dtype=np.float64,
+    tie_weights=False,
 ):
     """Random parameters of a recurrent language model.
 
@@ -95,14 +145,22 @@ def init_lm_params(
         Recurrent layers stacked on top of each other (chapter 8).
     dtype : floating dtype
         float64 (default) or float32.
+    tie_weights : bool
+        Share one matrix between the input embedding and the output layer
+        (Press & Wolf 2017; Inan et al. 2017; chapter 10): ``embed.W`` of
+        shape (V, H) and no ``out.W_hq``; the logits are ``h embed.W^T + b_q``.
+        Needs an embedding with ``embed_size`` equal to ``hidden_size`` (None
+        means ``hidden_size`` here). The table is drawn from
+        Uniform(−1/√H, 1/√H), the output layer's scale, so that the first
+        logits are as small as an untied model's.
 
     Returns
     -------
     params : dict
-        ``embed.W`` of shape (V, E) (only with ``embed_size``); ``layer{l}.*``
-        as :func:`rnncore.init_stacked_params` makes them (layer 0 reads V or E
-        features, the others H); ``out.W_hq`` of shape (H, V), ``out.b_q`` of
-        shape (V,).
+        ``embed.W`` of shape (V, E) (only with ``embed_size`` or
+        ``tie_weights``); ``layer{l}.*`` as :func:`rnncore.init_stacked_params`
+        makes them (layer 0 reads V or E features, the others H); ``out.W_hq``
+        of shape (H, V) (untied only), ``out.b_q`` of shape (V,).
     """
     guard("init_lm_params")
     where = "init_lm_params"
@@ -113,6 +171,21 @@ def init_lm_params(
     check_rng(rng, where)
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"{where}: dtype must be a floating dtype, got {dtype!r}")
+    if not isinstance(tie_weights, (bool, np.bool_)):
+        raise TypeError(f"{where}: tie_weights must be True or False, got {tie_weights!r}")
+    if tie_weights:
+        E = H if embed_size is None else check_int("embed_size", embed_size, 1, where)
+        if E != H:
+            raise ValueError(
+                f"{where}: tie_weights=True shares embed.W (V, E) with the output layer (H, V) "
+                f"transposed, so embed_size must equal hidden_size; got embed_size={E}, "
+                f"hidden_size={H}"
+            )
+        params = dict(init_stacked_params(cell, H, H, num_layers, rng))
+        out = init_output_params(H, V, rng)  # (H, V), Uniform(-1/sqrt(H), 1/sqrt(H))
+        params["embed.W"] = out["W_hq"].T.copy()  # (V, H) one matrix for both ends
+        params["out.b_q"] = out["b_q"]
+        return {k: v.astype(dtype) for k, v in params.items()}
     params = {}
     if embed_size is not None:
         E = check_int("embed_size", embed_size, 1, where)
@@ -123,18 +196,24 @@ def init_lm_params(
     return {k: v.astype(dtype) for k, v in params.items()}
 
 
+def _output_weight(params):
+    """The (H, V) output matrix: ``out.W_hq``, or the tied embedding transposed."""
+    return params["embed.W"].T if _is_tied(params) else params["out.W_hq"]
+
+
 def _lm_forward(ids, params, cell, num_layers, state0):
     T, N = ids.shape
-    V = params["out.W_hq"].shape[1]
+    W_out = _output_weight(params)  # (H, V)
+    V = W_out.shape[1]
     if "embed.W" in params:
         X, embed_cache = embedding_forward(ids, params["embed.W"])  # (T, N, E)
     else:
-        X, embed_cache = one_hot(ids, V, dtype=params["out.W_hq"].dtype), None  # (T, N, V)
+        X, embed_cache = one_hot(ids, V, dtype=W_out.dtype), None  # (T, N, V)
     H_top, state_T, rnn_cache = stacked_forward(
         X, params, cell=cell, num_layers=num_layers, states0=state0
     )  # (T, N, H)
-    logits, out_cache = affine_forward(H_top, params["out.W_hq"], params["out.b_q"])  # (T, N, V)
-    return logits, state_T, LMCache(embed_cache, rnn_cache, out_cache, (T, N, V))
+    logits, out_cache = affine_forward(H_top, W_out, params["out.b_q"])  # (T, N, V)
+    return logits, state_T, LMCache(embed_cache, rnn_cache, out_cache, (T, N, V), _is_tied(params))
 
 
 def lm_forward(ids, params, cell, state0=None):
@@ -176,9 +255,13 @@ def _lm_backward(dlogits, cache):
     dH_top, dW_hq, db_q = affine_backward(dlogits, cache.out)  # (T, N, H)
     dX, grads = stacked_backward(dH_top, cache.recurrent)  # (T, N, V or E)
     grads = dict(grads)
-    grads["out.W_hq"], grads["out.b_q"] = dW_hq, db_q
+    grads["out.b_q"] = db_q
     if cache.embed is not None:
         grads["embed.W"] = embedding_backward(dX, cache.embed)  # (V, E)
+    if cache.tied:  # one matrix used twice: the gradients of both uses add up
+        grads["embed.W"] = grads["embed.W"] + dW_hq.T  # (V, H)
+    else:
+        grads["out.W_hq"] = dW_hq
     return grads  # one-hot inputs are data, not parameters: their gradient dX is dropped
 
 

@@ -141,13 +141,39 @@ def evaluate_lm(params, ids, cell, seq_len=256, batch_size=1):
     return _evaluate(params, ids, cell, num_layers, seq_len, batch_size)
 
 
-def _optimizer(name, params, lr):
-    """A (state, step) pair for the named optimiser; step(params, grads, state)."""
+def _optimizer(name, params):
+    """A (state, step) pair for the named optimiser; step(params, grads, state, lr)."""
     if name == "adam":
-        return adam_init(params), lambda p, g, s: adam_step(p, g, s, lr=lr)
+        return adam_init(params), lambda p, g, s, lr: adam_step(p, g, s, lr=lr)
     if name == "adagrad":
-        return adagrad_init(params), lambda p, g, s: adagrad_step(p, g, s, lr=lr)
-    return None, lambda p, g, s: (sgd_step(p, g, lr), s)
+        return adagrad_init(params), lambda p, g, s, lr: adagrad_step(p, g, s, lr=lr)
+    return None, lambda p, g, s, lr: (sgd_step(p, g, lr), s)
+
+
+def _check_schedule(lr_schedule, where):
+    """Check that ``lr_schedule`` is None or a callable giving a factor > 0 at step 0."""
+    if lr_schedule is None:
+        return
+    if not callable(lr_schedule):
+        raise TypeError(
+            f"{where}: lr_schedule must be callable (step -> factor), "
+            f"got {type(lr_schedule).__name__}"
+        )
+    _scheduled_lr(1.0, lr_schedule, 0, where)
+
+
+def _scheduled_lr(lr, lr_schedule, step, where="train"):
+    """The learning rate of update ``step``: ``lr * lr_schedule(step)`` (or ``lr``)."""
+    if lr_schedule is None:
+        return lr
+    factor = lr_schedule(step)
+    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.floating)):
+        raise TypeError(
+            f"{where}: lr_schedule({step}) must return a number, got {type(factor).__name__}"
+        )
+    if not (np.isfinite(factor) and factor >= 0):
+        raise ValueError(f"{where}: lr_schedule({step}) must be finite and >= 0, got {factor}")
+    return lr * float(factor)
 
 
 def _clip(grads, clip):
@@ -179,6 +205,7 @@ def train_lm(
     eval_every=100,
     progress=True,
     callback=None,
+    lr_schedule=None,
 ):
     """Train a language model with truncated BPTT, gradient clipping and an optimiser.
 
@@ -219,13 +246,17 @@ def train_lm(
         ``callback(step, params, history)`` after every validation score (or
         every ``eval_every`` steps without validation data), e.g. to print a
         sample; its return value is ignored.
+    lr_schedule : callable, optional
+        ``lr_schedule(step) -> factor``: update ``step`` (0 for the first)
+        uses the learning rate ``lr * factor`` (:mod:`rnncore.schedules`,
+        chapter 10); a factor of 0 skips the update. None keeps ``lr`` constant.
 
     Returns
     -------
     params : dict
         The trained parameters (new arrays).
     history : dict of lists
-        ``"train_loss"`` and ``"grad_norm"`` (before clipping) per step;
+        ``"train_loss"``, ``"grad_norm"`` (before clipping) and ``"lr"`` per step;
         ``"valid_step"`` and ``"valid_loss"`` per validation; ``"seconds"``,
         the wall time of the whole run (a list of one number).
     """
@@ -249,6 +280,7 @@ def train_lm(
     check_rng(rng, where)
     if callback is not None and not callable(callback):
         raise TypeError(f"{where}: callback must be callable, got {type(callback).__name__}")
+    _check_schedule(lr_schedule, where)
     if len(train_ids) < seq_len * batch_size + 1:
         raise ValueError(
             f"{where}: train_ids has {len(train_ids)} tokens, too few for one window of "
@@ -257,8 +289,8 @@ def train_lm(
 
     start_time = time.perf_counter()
     params = dict(params)  # the caller's dict is never touched; the optimisers return new arrays
-    opt_state, opt_step = _optimizer(optimizer, params, lr)
-    history = {"train_loss": [], "grad_norm": [], "valid_step": [], "valid_loss": []}
+    opt_state, opt_step = _optimizer(optimizer, params)
+    history = {"train_loss": [], "grad_norm": [], "lr": [], "valid_step": [], "valid_loss": []}
     # The largest offset that still leaves one full window in the stream.
     max_offset = min(seq_len, len(train_ids) - 1 - seq_len * batch_size)
     step = 0
@@ -271,10 +303,13 @@ def train_lm(
                     ids_in, ids_target, params, cell, num_layers, state, None
                 )
                 grads, norm = _clip(grads, clip)
-                params, opt_state = opt_step(params, grads, opt_state)
+                step_lr = _scheduled_lr(lr, lr_schedule, step, where)
+                if step_lr > 0:  # a schedule at 0 (the end of a cosine) leaves params as they are
+                    params, opt_state = opt_step(params, grads, opt_state, step_lr)
                 step += 1
                 history["train_loss"].append(loss)
                 history["grad_norm"].append(float(norm))
+                history["lr"].append(step_lr)
                 bar.update(1)
                 if step % eval_every == 0 or step == steps:
                     if valid_ids is not None:
@@ -304,6 +339,7 @@ def train_regressor(
     optimizer="adam",
     progress=True,
     activation="tanh",
+    lr_schedule=None,
 ):
     """Train a sequence regressor on fresh batches, with clipping and an optimiser.
 
@@ -334,14 +370,19 @@ def train_regressor(
     activation : {"tanh", "relu"}
         The RNN's nonlinearity: ``"relu"`` with :func:`rnncore.init_irnn_params`
         weights is the IRNN of chapter 10 (rnn only).
+    lr_schedule : callable, optional
+        ``lr_schedule(step) -> factor``: update ``step`` (0 for the first)
+        uses the learning rate ``lr * factor`` (:mod:`rnncore.schedules`,
+        chapter 10); a factor of 0 skips the update. None keeps ``lr`` constant.
 
     Returns
     -------
     params : dict
         The trained parameters (new arrays).
     history : dict of lists
-        ``"train_loss"`` (MSE of each step's batch, before the update) and
-        ``"grad_norm"`` (before clipping) per step; ``"seconds"``, the wall time.
+        ``"train_loss"`` (MSE of each step's batch, before the update),
+        ``"grad_norm"`` (before clipping) and ``"lr"`` per step; ``"seconds"``,
+        the wall time.
     """
     guard("train_regressor")
     where = "train_regressor"
@@ -355,6 +396,7 @@ def train_regressor(
         check_positive("clip", clip)
     check_rng(rng, where)
     _check_activation(cell, activation, where)
+    _check_schedule(lr_schedule, where)
 
     def batch_loss(step, params, rng):
         X, y = make_batch(rng)
@@ -363,29 +405,48 @@ def train_regressor(
             check_array("y", y, ("N",), sizes, where=where)
         return _regressor_loss(X, y, params, cell, _num_layers(params), activation)
 
-    return _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, "mse")
+    return _fit(
+        params, batch_loss, steps, lr, rng, clip, optimizer, progress, "mse",
+        lr_schedule=lr_schedule,
+    )  # fmt: skip
 
 
-def _fit(params, batch_loss, steps, lr, rng, clip, optimizer, progress, label, callback=None):
+def _fit(
+    params,
+    batch_loss,
+    steps,
+    lr,
+    rng,
+    clip,
+    optimizer,
+    progress,
+    label,
+    callback=None,
+    lr_schedule=None,
+):
     """The update loop shared by the trainers that draw a fresh batch every step.
 
     ``batch_loss(step, params, rng) -> (loss, grads)``; every step clips the
     gradients by their global norm, takes one optimiser step and records the
     loss and the norm before clipping; the progress bar shows the mean loss of
     the last 50 steps as ``label``. ``callback(step, params, history)``, if
-    given, runs every 50 steps and after the last.
+    given, runs every 50 steps and after the last. ``lr_schedule(step)``, if
+    given, multiplies ``lr`` at every step.
     """
     start_time = time.perf_counter()
     params = dict(params)  # the caller's dict is never touched; the optimisers return new arrays
-    opt_state, opt_step = _optimizer(optimizer, params, lr)
-    history = {"train_loss": [], "grad_norm": []}
+    opt_state, opt_step = _optimizer(optimizer, params)
+    history = {"train_loss": [], "grad_norm": [], "lr": []}
     with _progress_bar(steps, progress) as bar:
         for step in range(steps):
             loss, grads = batch_loss(step, params, rng)
             grads, norm = _clip(grads, clip)
-            params, opt_state = opt_step(params, grads, opt_state)
+            step_lr = _scheduled_lr(lr, lr_schedule, step)
+            if step_lr > 0:  # a schedule at 0 (the end of a cosine) leaves params as they are
+                params, opt_state = opt_step(params, grads, opt_state, step_lr)
             history["train_loss"].append(loss)
             history["grad_norm"].append(float(norm))
+            history["lr"].append(step_lr)
             bar.update(1)
             if (step + 1) % 50 == 0 or step + 1 == steps:
                 bar.set_postfix({label: f"{np.mean(history['train_loss'][-50:]):.4f}"})

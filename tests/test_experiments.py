@@ -81,6 +81,57 @@ def test_adding_untrained_networks_start_above_the_baseline(adding):
         assert run["curve_test_mse"][0] > baseline - 4 * standard_error
 
 
+@pytest.fixture(scope="module")
+def adding_irnn(tmp_path_factory):
+    module = _load("adding_problem")
+    out = tmp_path_factory.mktemp("adding_irnn") / "adding_irnn.json"
+    module.run(module.IRNN_QUICK, str(out), log=lambda *a: None)
+    with open(out) as handle:
+        return module, json.load(handle)
+
+
+def test_adding_keeps_its_keys_and_the_irnn_run_adds_lr_and_clipping(adding, adding_irnn):
+    # chapter 9 reads the three-cell files: their keys must not change with the IRNN option
+    _, results = adding
+    assert set(results["runs"][0]) == {
+        "cell", "T", "test_mse", "best_test_mse", "curve_steps", "curve_test_mse",
+        "wall_seconds", "cpu_seconds",
+    }  # fmt: skip
+    assert results["command"] == "python experiments/adding_problem.py --quick"
+    module, irnn = adding_irnn
+    cfg = module.IRNN_QUICK
+    assert irnn["command"] == "python experiments/adding_problem.py --quick --irnn"
+    assert {(r["T"], r["cell"]) for r in irnn["runs"]} == {
+        (T, c) for T in cfg["lengths"] for c in ("rnn", "irnn", "lstm")
+    }
+    standard_error = math.sqrt(7 / 180 / cfg["test_size"])
+    for run in irnn["runs"]:
+        assert run["lr"] == (cfg["lr_by_cell"]["irnn"] if run["cell"] == "irnn" else cfg["lr"])
+        assert 0 <= run["clipped_fraction"] <= 1
+        # no constant beats 1/6, and an untrained network is close to a constant
+        assert (
+            run["curve_test_mse"][0] > irnn["test_baseline_mse"][str(run["T"])] - 4 * standard_error
+        )
+
+
+def test_adding_irnn_starts_as_the_identity_relu_network():
+    import rnncore as rc
+
+    module = _load("adding_problem")
+    params = module.init_params("irnn", module.IRNN_QUICK, np.random.default_rng(0))
+    H = module.IRNN_QUICK["hidden"]
+    np.testing.assert_array_equal(params["layer0.W_hh"], np.eye(H))
+    np.testing.assert_array_equal(params["layer0.b_h"], np.zeros(H))
+    assert np.std(params["layer0.W_xh"]) < 0.01  # N(0, 0.001^2) input weights
+    # with W_hh = I, zero bias and non-negative inputs, a ReLU state only accumulates:
+    # h_t = relu(h_{t-1} + x_t W_xh) equals the running sum while the sums stay positive
+    X = np.abs(np.random.default_rng(1).normal(size=(6, 3, 2)))  # (T, N, D) >= 0
+    W = np.abs(params["layer0.W_xh"])
+    layer = {"W_xh": W, "W_hh": params["layer0.W_hh"], "b_h": params["layer0.b_h"]}
+    H_seq, _ = rc.rnn_forward(X, None, layer, activation="relu")
+    np.testing.assert_allclose(H_seq, np.cumsum(X @ W, axis=0), rtol=1e-12)
+
+
 def test_char_lm_baselines_match_counts_on_the_raw_names(char_lm):
     import rnncore as rc
 

@@ -593,6 +593,7 @@ INTERACTIVE_FIGURES = {
         "fig-ch05-gradient-explorer",
         [("slider", 0), ("slider", 1), ("menu", "linear")],
     ),
+    "book/ch10_training_practice": ("fig-ch10-schedules", [("slider", 0)]),
     "book/ch10_pytorch": ("fig-ch10-torch-compare", [("menu", "float32")]),
 }
 
