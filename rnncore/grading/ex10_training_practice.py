@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backward import Pair
 from ._cases import (
     RNN_KEYS,
     SEQ_SIZES,
@@ -32,6 +31,7 @@ from ._cases import (
 )
 from ._driver import Out, reference
 from ._table import Spec, build
+from .ex04_bptt import RNN_SEQUENCE
 from .mistakes import ex10_training_practice as catalogue
 
 # (L, T, N, offset): stream length, window length, batch size, tokens skipped at the start
@@ -143,20 +143,10 @@ def _forward_cases(hidden):
     return with_variants(cases, (0, visible), float32=True, h0_none=1)
 
 
-VARIATIONAL_RNN = Pair(
-    "variational_rnn_forward",
-    "variational_rnn_backward",
-    ("X", "h0"),
-    (("H", ("T", "N", "H")),),
-    ("dX", "dh0"),
-    ("dH",),
-    (("T", "N", "D"), ("N", "H")),
-    order=(
-        ("dX from t = T-1 back to 0", ("dX",)),
-        ("weights summed over time", ("b_h", "W_xh", "W_hh")),
-        ("dh0", ("dh0",)),
-    ),
-    over_time=("dX",),
+# the vanilla RNN's sequence pair (exercise 4), with the two masks as fixed arguments
+VARIATIONAL_RNN = RNN_SEQUENCE._replace(
+    forward="variational_rnn_forward",
+    backward="variational_rnn_backward",
     fixed=("mask_x", "mask_h"),
 )
 
