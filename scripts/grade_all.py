@@ -135,7 +135,36 @@ def _cluster(jobs: int, scheduler: str | None):
             silence_logs=logging.ERROR,
             env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
         )
-    return Client(cluster), cluster
+    client = Client(cluster)
+    _pin_workers(client)
+    return client, cluster
+
+
+def _pin_to_cpu(cpu: int) -> int:
+    """Pin every thread of this (worker) process to ``cpu``; its sandboxes inherit it."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except (ProcessLookupError, PermissionError):
+            pass  # a thread that ended meanwhile
+    return cpu
+
+
+def _pin_workers(client) -> None:
+    """Give each local worker a CPU of its own, when there are enough.
+
+    A grading worker and its sandbox answer each other hundreds of times per submission
+    (every call of a student's function is a round trip through a pipe). On one CPU each
+    hand-over is a plain context switch; spread over two, every one of them wakes the
+    other CPU, and the workers' pairs get in each other's way (measured on 2 cores: 0.56 s
+    per submission and worker unpinned, against 0.35 s for one pinned worker).
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    workers = sorted(client.scheduler_info()["workers"])
+    if len(workers) > len(cpus):
+        return
+    for address, cpu in zip(workers, cpus):
+        client.run(_pin_to_cpu, cpu, workers=[address])
 
 
 def grade_jobs(

@@ -132,3 +132,36 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(cluster, tmp_pat
     assert {totals[s] for s in ("s00", "s03", "s06")} == {6.0}  # answers: full marks
     assert {totals[s] for s in ("s01", "s04", "s07")} == {0.0}  # blanks
     assert all(0 < totals[s] < 6 for s in ("s02", "s05"))  # a catalogued mistake
+
+
+def _allowed_cpus_of_a_child() -> str:
+    """The CPUs a process started by this worker's task thread may run on (as a sandbox is)."""
+    status = subprocess.run(
+        ["grep", "Cpus_allowed_list", "/proc/self/status"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    return status.split(":", 1)[1].strip()
+
+
+def test_local_workers_and_their_sandboxes_each_get_a_cpu_of_their_own():
+    from scripts.grade_all import _cluster
+
+    cpus = sorted(os.sched_getaffinity(0))
+    jobs = min(2, len(cpus))
+    client, cluster = _cluster(jobs, None)
+    try:
+        pinned = client.run(os.sched_getaffinity, 0)
+        futures = [
+            client.submit(_allowed_cpus_of_a_child, pure=False, workers=[address])
+            for address in sorted(pinned)
+        ]
+        children = client.gather(futures)
+    finally:
+        client.close()
+        cluster.close()
+    assert sorted(len(s) for s in pinned.values()) == [1] * jobs  # one CPU each
+    assert sorted(next(iter(s)) for s in pinned.values()) == cpus[:jobs]  # different ones
+    assert children == [str(next(iter(pinned[a]))) for a in sorted(pinned)]  # inherited
