@@ -325,3 +325,14 @@ def test_a_cache_asked_to_stay_in_the_sandbox_comes_back_as_a_reference_that_wor
     assert isinstance(data, list) and len(data) == 50
     # a function that returns something else than n values is returned as it is
     assert box.call("fwd", (x,), {}, keep_last=3)[1][0].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_the_runtime_has_the_environments_packages_but_ran_none_of_its_pth_files(box):
+    # -S: NumPy and the other packages are on the path, the .pth hooks (the editable
+    # install's finder, setuptools' distutils shim, coverage's start-up) never ran
+    assert ask(box, "__import__('numpy').__version__") == np.__version__
+    loaded = ask(box, "sorted(__import__('sys').modules)")
+    assert not [m for m in loaded if "editable" in m or m in ("_distutils_hack", "coverage")]
+    assert ask(box, "__import__('sys').flags.no_site") == 1
+    # exit() and quit() are there as in any interpreter: a student's exit() is a SystemExit
+    assert ask(box, "callable(exit) and callable(quit)") is True

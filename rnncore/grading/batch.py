@@ -48,6 +48,10 @@ def _api(course: str):
         from nbgrader.apps import NbGraderAPI
         from traitlets.config.loader import PyFileConfigLoader
 
+        from . import _gradebook
+
+        _gradebook.install()  # one database engine per gradebook in this worker, not ten
+
         # nbgrader runs alembic (gradebook migrations) from this interpreter's bin/
         bin_dir = os.path.dirname(sys.executable)
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):

@@ -1,6 +1,6 @@
 """The program that runs inside the sandbox: a student's notebook code, called over a pipe.
 
-Started as ``python -I runtime.py IN_FD OUT_FD`` by :mod:`.session` (inside
+Started as ``python -I -S runtime.py IN_FD OUT_FD`` by :mod:`.session` (inside
 bubblewrap). It executes the notebook's non-test code cells in one namespace,
 then answers the grader's requests: call a function with these arguments,
 give me the value of that name. Everything it sends back is data
@@ -31,6 +31,11 @@ import traceback
 import types
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Started with -S: the environment's packages are put on the path here, without running its
+# .pth files, and exit()/quit() are defined as a normal interpreter has them.
+sys.path.extend(p for p in os.environ.get("RNNBOOK_SITE", "").split(os.pathsep) if p)
+__import__("site").setquit()
 _OUTPUT = "/tmp/.rnnbook-output" if os.path.isdir("/tmp") else os.path.join(_HERE, ".output")
 
 

@@ -126,13 +126,14 @@ class Sandbox:
         from_child, to_parent = os.pipe()
         self.slot = bwrap.UidSlot() if not self.unsafe else None
         if self.unsafe:
-            argv = [sys.executable, "-I", str(bwrap.RUNTIME_DIR / "runtime.py")]
+            argv = [sys.executable, "-I", "-S", str(bwrap.RUNTIME_DIR / "runtime.py")]
             argv += [str(to_child), str(to_parent)]
             env = {
                 "PATH": "/usr/bin:/bin",
                 "OPENBLAS_NUM_THREADS": "1",
                 "MPLBACKEND": "Agg",
                 "RNNBOOK_EXPLAIN": str(bwrap.EXPLAIN_FILE),
+                bwrap.SITE_ENV: os.pathsep.join(bwrap.site_dirs()),
             }
             self._scratch = tempfile.mkdtemp(prefix="rnnbook-unsafe-")
             cwd = self._scratch
