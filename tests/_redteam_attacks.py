@@ -271,14 +271,26 @@ def settrace_values(a, ctx):
     )
 
 
-STEAL_EXPECTED = """
-def _stolen(frame):
+# What every frame-reading attack below runs, in the student's process: walk up from a frame
+# and take the first local of one of these names that looks like the grader's answer.
+FRAME_THIEF = """
+import sys
+
+def _from_frames(frame, names, looks_right):
     while frame is not None:
-        exp = frame.f_locals.get("expected")
-        if isinstance(exp, (tuple, list)) and exp and isinstance(exp[0], np.ndarray):
-            return exp[0]
+        for name in names:
+            value = frame.f_locals.get(name)
+            if looks_right(value):
+                return value
         frame = frame.f_back
     return None
+"""
+
+STEAL_EXPECTED = FRAME_THIEF + """
+def _stolen(frame):
+    exp = _from_frames(frame, ("expected",), lambda e: isinstance(e, (tuple, list)) and e
+                       and isinstance(e[0], np.ndarray))
+    return None if exp is None else exp[0]
 """
 
 
@@ -1007,19 +1019,14 @@ ATTACKS = {
 
 
 # --- ex04: backward passes ----------------------------------------------------------------
-STEAL_BACKWARD = """
-import sys
-
+STEAL_BACKWARD = FRAME_THIEF + """
 def _stolen_backward():
-    frame = sys._getframe(2)
-    while frame is not None:
-        for name in ("exp_grads", "expected"):
-            exp = frame.f_locals.get(name)
-            if isinstance(exp, (tuple, list)) and len(exp) == 3:
-                dx, dh, grads = exp
-                return dx.copy(), dh.copy(), {k: v.copy() for k, v in grads.items()}
-        frame = frame.f_back
-    return None
+    exp = _from_frames(sys._getframe(2), ("exp_grads", "expected"),
+                       lambda e: isinstance(e, (tuple, list)) and len(e) == 3)
+    if exp is None:
+        return None
+    dx, dh, grads = exp
+    return dx.copy(), dh.copy(), {k: v.copy() for k, v in grads.items()}
 
 def rnn_cell_backward(dh, cache):
     return _stolen_backward()
@@ -1123,17 +1130,12 @@ def callback_steal(a, ctx):
     return set_cell(
         nb,
         "sample_text",
-        dedent("""
-        import sys
-
+        FRAME_THIEF
+        + dedent("""
         def sample_text(step_fn, vocab, prompt, max_len, temperature, rng):
-            frame = sys._getframe(1)
-            while frame is not None:
-                exp = frame.f_locals.get("expected")
-                if isinstance(exp, tuple) and exp and isinstance(exp[0], str):
-                    return exp[0]
-                frame = frame.f_back
-            return 0
+            exp = _from_frames(sys._getframe(1), ("expected",),
+                               lambda e: isinstance(e, tuple) and e and isinstance(e[0], str))
+            return exp[0] if exp else 0
         """),
     )
 
@@ -1269,17 +1271,12 @@ def beam_steal(a, ctx):
     return set_cell(
         filled_in(a),
         "beam_search",
-        dedent(f"""
-        import sys
-
+        FRAME_THIEF
+        + dedent(f"""
         {BEAM_HEAD}
-            frame = sys._getframe(1)
-            while frame is not None:
-                exp = frame.f_locals.get("expected")
-                if isinstance(exp, tuple) and exp and isinstance(exp[0], list):
-                    return exp[0]
-                frame = frame.f_back
-            return 0
+            exp = _from_frames(sys._getframe(1), ("expected",),
+                               lambda e: isinstance(e, tuple) and e and isinstance(e[0], list))
+            return exp[0] if exp else 0
         """),
     )
 
@@ -1304,17 +1301,10 @@ def beam_flood(a, ctx):
     )
 
 
-STEAL_ATTENTION = """
-import sys
-
+STEAL_ATTENTION = FRAME_THIEF + """
 def additive_attention_backward(dcontext, dalpha, cache):
-    frame = sys._getframe(1)
-    while frame is not None:
-        exp = frame.f_locals.get("exp_grads")
-        if isinstance(exp, (tuple, list)) and len(exp) == 3:
-            return exp
-        frame = frame.f_back
-    return None
+    return _from_frames(sys._getframe(1), ("exp_grads",),
+                        lambda e: isinstance(e, (tuple, list)) and len(e) == 3)
 """
 
 
