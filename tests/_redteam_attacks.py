@@ -286,12 +286,15 @@ def _from_frames(frame, names, looks_right):
     return None
 """
 
-STEAL_EXPECTED = FRAME_THIEF + """
+STEAL_EXPECTED = (
+    FRAME_THIEF
+    + """
 def _stolen(frame):
     exp = _from_frames(frame, ("expected",), lambda e: isinstance(e, (tuple, list)) and e
                        and isinstance(e[0], np.ndarray))
     return None if exp is None else exp[0]
 """
+)
 
 
 def steal_answers(mechanism):
@@ -1019,7 +1022,9 @@ ATTACKS = {
 
 
 # --- ex04: backward passes ----------------------------------------------------------------
-STEAL_BACKWARD = FRAME_THIEF + """
+STEAL_BACKWARD = (
+    FRAME_THIEF
+    + """
 def _stolen_backward():
     exp = _from_frames(sys._getframe(2), ("exp_grads", "expected"),
                        lambda e: isinstance(e, (tuple, list)) and len(e) == 3)
@@ -1034,6 +1039,7 @@ def rnn_cell_backward(dh, cache):
 def rnn_backward(dH, cache):
     return _stolen_backward()
 """
+)
 
 
 def bptt_steal(a, ctx):
@@ -1301,11 +1307,14 @@ def beam_flood(a, ctx):
     )
 
 
-STEAL_ATTENTION = FRAME_THIEF + """
+STEAL_ATTENTION = (
+    FRAME_THIEF
+    + """
 def additive_attention_backward(dcontext, dalpha, cache):
     return _from_frames(sys._getframe(1), ("exp_grads",),
                         lambda e: isinstance(e, (tuple, list)) and len(e) == 3)
 """
+)
 
 
 def attention_steal(a, ctx):
