@@ -6,22 +6,25 @@ Usage::
     python benchmarks/bench_grading.py --throughput 200     # issue 10: serial vs local cluster
 
 Everything happens in temporary copies of the course, on the same submissions (the model
-answers). Measured in one run:
+answers). Measured in one run, in ``--runs`` rounds (3 by default), each round doing every
+kind once on a fresh copy of the course:
 
 1. bare execution: the source notebook (answers and hidden tests) run with nbclient in this
-   process, once per repeat: the cost of executing the notebook at all;
+   process: the cost of executing the notebook at all;
 2. nbgrader's stock autograde (its own ``Execute`` preprocessor, one kernel per notebook, the
    grade read from the kernel's output): one ``nbgrader autograde <a>`` process grading every
    submission in turn;
 3. the trusted grader (``scripts.grade_all``: sandboxed student code, checks in the grader) on
-   a local Dask cluster of one worker, then of one worker per core; ``--runs`` times each
-   (3 by default), alternating, each on a fresh copy of the course. Their medians are
-   reported with their ranges: this machine's speed drifts by ±20 % from minute to minute,
-   more than the difference a target is about.
+   a local Dask cluster of one worker, then of one worker per core.
+
+Medians over the rounds are printed with their ranges, and ratios are taken within a round:
+this machine's speed drifts by ±20 % from minute to minute, more than the differences the
+targets are about, and the rounds spread a slow minute over every kind alike. Last, how much
+the CPUs slow each other down: a CPU-bound loop on every CPU at once against one.
 
 Per-submission cost is in core-seconds (wall time x cores used / submissions), so the
 one-core numbers compare directly; ratios are against baselines measured in the same run.
-"Cores used" is enforced, not assumed: the one-core runs (1 to 3, the first of them with
+"Cores used" is enforced, not assumed: the one-core runs (1 to 3, the trusted one with
 one worker) are pinned to one CPU with ``sched_setaffinity``, which every process they start
 inherits (nbgrader's kernels, the dask worker, the bubblewrap sandboxes). Unpinned, a single
 trusted worker overlaps its grading with its sandbox's work and boots the next sandbox while
@@ -106,17 +109,18 @@ def _spin(cpu: int, seconds_out) -> None:
     """Pure-Python work on one CPU (no memory traffic, no I/O); its seconds into the queue."""
     os.sched_setaffinity(0, {cpu})
     start, total = time.perf_counter(), 0
-    for k in range(4_000_000):
+    for k in range(15_000_000):
         total += k * k
     seconds_out.put(time.perf_counter() - start)
 
 
-def machine_ceiling(cores: int) -> float:
-    """The speed-up this machine gives ``cores`` CPU-bound processes at all.
+def loop_speedup(cores: int) -> float:
+    """The speed-up this machine gives ``cores`` copies of a pure CPU-bound loop.
 
     The same loop, alone on one CPU, then once per CPU at the same time: ``cores x alone /
-    together``. On a virtual machine whose CPUs share a host with others this is below
-    ``cores``, and no grader can scale better than it.
+    together``. On a virtual machine whose CPUs share a host with others it is below
+    ``cores``: it says how much the CPUs slow each other down at the time of the run. (Not
+    a ceiling for the grader, whose one-worker run also waits on its disk and pipes.)
     """
     import multiprocessing
 
@@ -159,40 +163,44 @@ def per_submission(args, tmp: Path, cores: int) -> None:
 
     _warm_imports()
     students = {f"student{k:03d}": filled_in(a) for k in range(n)}
-    stock_course = make_course(tmp / "stock", a, students, stock=True)
+    stock_template = make_course(tmp / "stock", a, students, stock=True)
     template = make_course(tmp / "template", a, students)
-    with one_core():
-        bare = statistics.median(bare_execution(a, args.repeats))
-        start = time.perf_counter()
-        nbgrader(["autograde", a, "--force"], cwd=stock_course, timeout=7200)
-        stock = (time.perf_counter() - start) / n
-    # the one-worker and all-worker runs alternate, each on a fresh copy of the course, so
-    # that a slow minute of this (shared, virtual) machine falls on both kinds alike
-    ones, alls, scores = [], [], [gradebook_scores(stock_course, a)]
+    # every kind of run once per round, each on a fresh copy of the course, and the rounds
+    # repeated: a slow minute of this (shared, virtual) machine then falls on every kind
+    bares, stocks, ones, alls, scores = [], [], [], [], []
     for run in range(runs):
+        stock_course = fresh_copy(stock_template, tmp / f"stock{run}")
         one_course = fresh_copy(template, tmp / f"one{run}")
-        with one_core():
-            ones.append(timed_grade(one_course, a, list(students), jobs=1))
         all_course = fresh_copy(template, tmp / f"all{run}")
+        with one_core():
+            bares += bare_execution(a, args.repeats)
+            start = time.perf_counter()
+            nbgrader(["autograde", a, "--force"], cwd=stock_course, timeout=7200)
+            stocks.append(time.perf_counter() - start)
+            ones.append(timed_grade(one_course, a, list(students), jobs=1))
         alls.append(timed_grade(all_course, a, list(students), jobs=cores))
-        scores += [gradebook_scores(one_course, a), gradebook_scores(all_course, a)]
+        scores += [gradebook_scores(c, a) for c in (stock_course, one_course, all_course)]
+    bare = statistics.median(bares)
+    stock = statistics.median(stocks) / n
+    faster = [s / o for s, o in zip(stocks, ones)]
     one = statistics.median(ones) / n
     all_wall = statistics.median(alls)
     all_cost = all_wall * cores / n
     speedups = [o / w for o, w in zip(ones, alls)]
     same = all(s == scores[0] for s in scores)
 
-    print(f"assignment {a}, {n} submissions (model answers), {cores} core(s)")
+    print(f"assignment {a}, {n} submissions (model answers), {cores} core(s), {runs} rounds")
+    print("medians of the rounds, their ranges in brackets")
     print(f"bare nbclient execution          {bare:6.2f} core-s per submission  (baseline)")
     print(
         f"nbgrader stock autograde         {stock:6.2f} core-s per submission  "
-        f"x{stock / bare:.2f} of bare"
+        f"[{spread([t / n for t in stocks])}]  x{stock / bare:.2f} of bare"
     )
-    print(f"trusted grader, medians of {runs} runs each (range in brackets):")
+    print("trusted grader:")
     print(
         f"  1 worker                       {one:6.2f} core-s per submission  "
         f"[{spread([o / n for o in ones])}]  x{one / bare:.2f} of bare, "
-        f"{stock / one:.2f}x faster than stock"
+        f"{statistics.median(faster):.2f}x faster than stock [{spread(faster)}, one per round]"
     )
     print(
         f"  {cores} workers                      {all_cost:6.2f} core-s per submission  "
@@ -201,11 +209,11 @@ def per_submission(args, tmp: Path, cores: int) -> None:
     )
     print(
         f"speed-up of {cores} workers over 1     {statistics.median(speedups):.2f}  "
-        f"[{spread(speedups)}, one per run]"
+        f"[{spread(speedups)}, one per round]"
     )
     print(
-        f"this machine's own ceiling        {machine_ceiling(cores):.2f}  "
-        f"(a CPU-bound loop on {cores} CPUs at once against one)"
+        f"a CPU-bound loop, {cores} CPUs over 1 {loop_speedup(cores):.2f}  "
+        f"(how much this machine's CPUs slow each other now)"
     )
     print(f"same scores stock and every trusted run: {same}")
 
@@ -236,9 +244,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default="ex02_rnn_cell")
     parser.add_argument("--submissions", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=3, help="bare executions to average")
+    parser.add_argument("--repeats", type=int, default=1, help="bare executions per round")
     parser.add_argument(
-        "--runs", type=int, default=3, help="trusted runs of each kind (1 worker, all cores)"
+        "--runs", type=int, default=3, help="rounds: bare, stock, 1 worker, all workers each"
     )
     parser.add_argument("--throughput", type=int, default=0, help="also grade this many")
     args = parser.parse_args()
