@@ -121,10 +121,18 @@ def _cluster(jobs: int, scheduler: str | None):
     # and imports the grading stack again (3-4 s of start-up per worker, measured, on top of
     # a slower shutdown), which a class of 40 submissions pays in full. The worker's
     # statistical profiler samples the grading thread's stack every 10 ms for a dashboard
-    # that is not shown here: 15 % of a submission's time on one core, measured.
+    # that is not shown here: 15 % of a submission's time on one core, measured. Its other
+    # timers wake every process many times a second: the event-loop "tick" (every 20 ms, to
+    # warn of a blocked loop, in logs silenced here), the memory monitor (every 100 ms; a
+    # worker over its memory limit is still stopped, within a second) and the dashboard's
+    # system monitor. Slowed down, one worker on one core grades more evenly and faster:
+    # 0.305-0.317 s per submission in four runs, against 0.299-0.395 s (measured).
     local = {
         "distributed.worker.multiprocessing-method": "fork",
         "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.admin.system-monitor.interval": "2s",
     }
     # gc.freeze(): the objects imported so far go to a generation the collector skips, so the
     # forked workers' full collections do not walk them (0.17 s of collections per worker and
