@@ -336,3 +336,29 @@ def test_the_runtime_has_the_environments_packages_but_ran_none_of_its_pth_files
     assert ask(box, "__import__('sys').flags.no_site") == 1
     # exit() and quit() are there as in any interpreter: a student's exit() is a SystemExit
     assert ask(box, "callable(exit) and callable(quit)") is True
+
+
+def test_site_run_by_the_student_still_finds_no_reference(box):
+    # a hostile student undoes -S: runs site (and with it the editable install's finder),
+    # throws out the runtime's stand-in for rnncore, and imports rnncore afresh
+    define(
+        box,
+        "def undo_and_import():\n"
+        "    import site, sys\n"
+        "    site.main()\n"
+        "    finders = [getattr(f, '__name__', type(f).__name__) for f in sys.meta_path]\n"
+        "    finders += list(sys.path)\n"
+        "    sys.meta_path[:] = [f for f in sys.meta_path if 'Stub' not in type(f).__name__]\n"
+        "    for name in [m for m in sys.modules if m.startswith('rnncore')]:\n"
+        "        del sys.modules[name]\n"
+        "    try:\n"
+        "        import rnncore\n"
+        "    except ImportError as err:\n"
+        "        return finders, 'refused: ' + type(err).__name__\n"
+        "    return finders, 'imported: ' + str(getattr(rnncore, '__file__', None))\n",
+    )
+    finders, outcome = box.function("undo_and_import")()
+    # the route was really open: the editable install's finder, or its path entry, is back
+    checkout = os.path.dirname(os.path.dirname(rnncore.__file__))
+    assert any("Editable" in f or f == checkout for f in finders), finders
+    assert outcome.startswith("refused"), outcome  # and led nowhere: the package is not there

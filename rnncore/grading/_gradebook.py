@@ -33,9 +33,9 @@ import os
 
 __all__ = ["install", "installed"]
 
-_ENGINES: dict[tuple[str, int], object] = {}
-_SCHEMA_CHECKED: dict[tuple[str, int], tuple] = {}
-_ORIGINAL: dict[str, object] = {}
+_ENGINES: dict[tuple[str, int], object] = {}  # (database URL, process id): engine
+_SCHEMA_CHECKED: dict[tuple[str, int], tuple] = {}  # the same key: the file it was checked on
+_ORIGINAL: dict[str, object] = {}  # nbgrader's own constructor, once installed
 
 
 def _file_identity(db_url: str) -> tuple:
@@ -97,7 +97,7 @@ def install() -> bool:
     parameters = list(inspect.signature(Gradebook.__init__).parameters)
     if parameters != ["self", "db_url", "course_id", "authenticator"]:
         return False  # another nbgrader than the one this was written for: leave it alone
-    _ORIGINAL.update(__init__=Gradebook.__init__, close=Gradebook.close)
+    _ORIGINAL["__init__"] = Gradebook.__init__
     Gradebook.__init__ = _init
     Gradebook.close = _close
     return True
